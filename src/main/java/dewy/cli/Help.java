@@ -1,0 +1,59 @@
+package dewy.cli;
+
+/** The help texts. Options come from {@link CommandLine#SERVER_OPTIONS}, so the table cannot drift from the parser. */
+public final class Help {
+    private Help() {
+    }
+
+    public static String top() {
+        return """
+                dewy: container init and application supervisor
+
+                Usage:
+                  dewy server [options] -- COMMAND [ARGS...]   run COMMAND under dewy (as PID 1 or as a subreaper)
+                  dewy version                                 print the version
+                  dewy help                                    this text; 'dewy server --help' lists the options
+                """;
+    }
+
+    public static String server() {
+        StringBuilder sb = new StringBuilder("""
+                Usage: dewy server [options] -- COMMAND [ARGS...]
+
+                Runs COMMAND in its own process group, reaps every zombie, forwards signals, restarts on SIGUSR1 and
+                drains on SIGTERM, SIGINT and SIGQUIT.
+
+                Options (each also read from the environment variable shown; the flag wins):
+                """);
+        for (CommandLine.Option o : CommandLine.SERVER_OPTIONS) {
+            String flag = (o.shortName() != null ? "-" + o.shortName() + ", " : "    ") + "--" + o.name() + " "
+                    + o.metavar();
+            sb.append(String.format("  %-30s %s%n  %-30s default %s, env %s%n", flag, o.help(), "",
+                    o.defaultValue(), o.env()));
+        }
+        sb.append(String.format("  %-30s %s%n", "-h, --help", "this text"));
+        sb.append("""
+
+                Signals:
+                  HUP                    forwarded to the application, which is expected to reload
+                  USR1                   graceful restart: stop signal, grace period, KILL, start again
+                                         (one more USR1 during a restart queues exactly one more restart)
+                  INT, TERM, QUIT        drain: stop signal to the application's process group, grace period,
+                                         KILL to every remaining descendant, exit with the application's status
+                  TSTP, TTIN, TTOU       forwarded; when dewy is not PID 1 it then stops itself too
+                  CHLD                   reap every exited child
+                  every other signal     forwarded unchanged to the application's process group (USR2, WINCH,
+                                         CONT, ALRM, PIPE, realtime SIGRTMIN..SIGRTMAX-3 and SIGRTMAX, ...)
+                  not forwardable        KILL, STOP, the fault signals (ILL, TRAP, ABRT, BUS, FPE, SEGV, SYS),
+                                         SIGRTMAX-2 and SIGRTMAX-1 (kept by dewy's own JVM)
+
+                Exit status:
+                  0-255                  the application's exit code, or 128+N when signal N ended it
+                  2                      bad flags or environment variables
+                  125                    dewy itself could not start (native binding or signal setup failed)
+                  126                    COMMAND was found but cannot be executed
+                  127                    COMMAND was not found
+                """);
+        return sb.toString();
+    }
+}

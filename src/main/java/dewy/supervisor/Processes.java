@@ -1,0 +1,30 @@
+package dewy.supervisor;
+
+import dewy.posix.Posix;
+import dewy.posix.SpawnException;
+import java.util.List;
+import java.util.Optional;
+
+/** What the supervisor asks of the operating system. {@link NativeProcesses} in dewy, a fake in unit tests. */
+public interface Processes {
+    /** Starts the command in a new process group whose id is the returned pid. */
+    int spawn(List<String> command) throws SpawnException;
+
+    /** Whether {@link #spawn} would find and execute the command right now; checked before a restart stops anything. */
+    Optional<SpawnException> checkRunnable(String command);
+
+    /** Every child that has exited since the last call, and whether any child (alive or zombie) remains. */
+    Posix.Reaped reap();
+
+    /** Signals the application's process group, or the process alone if it left the group; false when both are gone. */
+    boolean signalApp(int pid, int signal);
+
+    /** Whether any process is left in the group. */
+    boolean groupExists(int pgid);
+
+    /** Signals every process in dewy's care but dewy itself: the whole namespace as PID 1, else every descendant. */
+    void signalDescendants(int signal);
+
+    /** Job control when not PID 1: stop dewy itself, as a shell expects of the job it just suspended. */
+    void stopSelf();
+}
