@@ -33,6 +33,9 @@ public final class Relaunch {
     public static final String CDS_ARCHIVE = "dewy.jsa";
     public static final List<String> CDS_QUIET = List.of("-Xlog:cds=off", "-Xlog:cds+dynamic=off");
 
+    private static final Set<String> COLLECTORS = Set.of("UseSerialGC", "UseParallelGC", "UseParallelOldGC",
+            "UseG1GC", "UseZGC", "UseShenandoahGC", "UseEpsilonGC", "UseConcMarkSweepGC");
+
     private Relaunch() {
     }
 
@@ -112,8 +115,8 @@ public final class Relaunch {
     }
 
     private static String optionKey(String option) {
-        if (option.matches("-XX:[+-]Use\\w*GC")) {
-            return "gc";
+        if (COLLECTORS.contains(option.replaceFirst("^-XX:[+-]", ""))) {
+            return "gc"; // choosing any collector conflicts with our SerialGC
         }
         if (option.startsWith("-XX:")) {
             String name = option.substring(4).replaceFirst("^[+-]", "");

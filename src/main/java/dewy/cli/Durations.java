@@ -16,9 +16,6 @@ public final class Durations {
     /** Parses a non-negative duration; the message of the exception is fit for a usage line. */
     public static Duration parse(String text) {
         String s = text.trim();
-        if (s.equals("0")) {
-            return Duration.ZERO;
-        }
         if (s.isEmpty()) {
             throw new IllegalArgumentException("empty duration");
         }
@@ -26,7 +23,13 @@ public final class Durations {
             throw new IllegalArgumentException("negative duration \"" + text + "\"");
         }
         if (s.startsWith("+")) {
-            s = s.substring(1);
+            s = s.substring(1); // Go drops the sign before its special case for "0"
+        }
+        if (s.equals("0")) {
+            return Duration.ZERO;
+        }
+        if (s.isEmpty()) {
+            throw new IllegalArgumentException("invalid duration \"" + text + "\"");
         }
         BigDecimal nanos = BigDecimal.ZERO;
         int i = 0;

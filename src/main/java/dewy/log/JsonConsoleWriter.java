@@ -14,7 +14,7 @@ import org.tinylog.writers.Writer;
  * format patterns cannot hold literal braces. The members after time and level come ready from {@link Log}.
  */
 public final class JsonConsoleWriter implements Writer {
-    private static final DateTimeFormatter TIME = DateTimeFormatter.ISO_OFFSET_DATE_TIME;
+    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSXXX");
     private final PrintStream out = System.err;
 
     public JsonConsoleWriter(Map<String, String> properties) {

@@ -90,7 +90,7 @@ public final class Log {
                 jsonString(sb, String.valueOf(kv[i]));
                 sb.append(':');
                 Object v = kv[i + 1];
-                if (v instanceof Number || v instanceof Boolean) {
+                if (v instanceof Boolean || (v instanceof Number && Double.isFinite(((Number) v).doubleValue()))) {
                     sb.append(v);
                 } else {
                     jsonString(sb, String.valueOf(v));

@@ -87,6 +87,9 @@ public final class Signals {
         if (!s.startsWith("SIG")) {
             s = "SIG" + s;
         }
+        if (s.length() > 3 && s.chars().skip(3).allMatch(Character::isDigit)) {
+            return parse(s.substring(3)); // SIG32: how name() spells numbers that have no name
+        }
         for (int i = 1; i < NAMES.length; i++) {
             if (NAMES[i].equals(s)) {
                 return Optional.of(i);

@@ -287,8 +287,16 @@ public final class Supervisor {
         processes.signalDescendants(SIGKILL);
     }
 
-    /** Moves on once the condition a phase waits for holds. */
+    /** Moves on while the condition the current phase waits for holds (a step may land in a phase that is also done). */
     private void advance(long now) {
+        Phase before;
+        do {
+            before = phase;
+            step(now);
+        } while (phase != before);
+    }
+
+    private void step(long now) {
         switch (phase) {
             case RESTARTING -> {
                 if (app == null) {

@@ -1,0 +1,223 @@
+package dewy.boot;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class RelaunchTest {
+    private static final List<String> DEWY = List.of("/usr/bin/java", "-jar", "/opt/dewy/dewy.jar", "server",
+            "--", "/opt/app/bin/app", "--port", "8080");
+
+    @TempDir
+    Path dir;
+
+    private static List<String> concat(Collection<String> a, Collection<String> b) {
+        List<String> out = new ArrayList<>(a);
+        out.addAll(b);
+        return out;
+    }
+
+    private static List<String> without(List<String> list, String... removed) {
+        List<String> out = new ArrayList<>(list);
+        for (String r : removed) {
+            assertTrue(out.remove(r), "TUNING lacks " + r);
+        }
+        return out;
+    }
+
+    @Test
+    void tuningIsWhatWasMeasured() {
+        assertEquals(List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1",
+                "-XX:ReservedCodeCacheSize=16m", "-XX:-UsePerfData", "-Xss256k", "-Xms4m", "-Xmx64m"), Relaunch.TUNING);
+    }
+
+    @Test
+    void insertsXrsAndTuningRightAfterTheJava() {
+        List<String> expected = new ArrayList<>();
+        expected.add("/usr/bin/java");
+        expected.add("-Xrs");
+        expected.addAll(Relaunch.TUNING);
+        expected.addAll(DEWY.subList(1, DEWY.size()));
+        assertEquals(expected, Relaunch.argv(DEWY, null));
+        assertEquals(expected, Relaunch.argv(DEWY, dir)); // no dewy.jsa there
+    }
+
+    @Test
+    void keepsTheUsersOwnOptionsAfterOurs() {
+        List<String> cmd = List.of("java", "-Dfoo=bar", "-cp", "/x.jar", "dewy.Main", "server", "--", "a");
+        List<String> argv = Relaunch.argv(cmd, null);
+        assertEquals(concat(concat(List.of("java", "-Xrs"), Relaunch.TUNING), cmd.subList(1, cmd.size())), argv);
+    }
+
+    private static List<String> tuningAddedFor(String... userOptions) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add("java");
+        cmd.addAll(List.of(userOptions));
+        cmd.addAll(List.of("-jar", "dewy.jar", "server", "--", "app"));
+        List<String> argv = Relaunch.argv(cmd, null);
+        assertEquals("java", argv.get(0));
+        assertEquals("-Xrs", argv.get(1));
+        assertEquals(cmd.subList(1, cmd.size()), argv.subList(argv.size() - cmd.size() + 1, argv.size()),
+                "the original arguments must follow unchanged");
+        return argv.subList(2, argv.size() - cmd.size() + 1);
+    }
+
+    @Test
+    void userHeapSuppressesOurs() {
+        assertEquals(without(Relaunch.TUNING, "-Xmx64m"), tuningAddedFor("-Xmx1g"));
+        assertEquals(without(Relaunch.TUNING, "-Xms4m", "-Xss256k"), tuningAddedFor("-Xms1g", "-Xss1m"));
+    }
+
+    @Test
+    void anyCollectorSuppressesSerialGc() {
+        assertEquals(without(Relaunch.TUNING, "-XX:+UseSerialGC"), tuningAddedFor("-XX:+UseG1GC"));
+        assertEquals(without(Relaunch.TUNING, "-XX:+UseSerialGC"), tuningAddedFor("-XX:+UseZGC"));
+        assertEquals(without(Relaunch.TUNING, "-XX:+UseSerialGC"), tuningAddedFor("-XX:+UseParallelGC"));
+        // a flag that merely ends in GC chooses no collector
+        assertEquals(Relaunch.TUNING, tuningAddedFor("-XX:+UseMaximumCompactionOnSystemGC"));
+    }
+
+    @Test
+    void sameXxOptionSuppressesOurs() {
+        assertEquals(without(Relaunch.TUNING, "-XX:TieredStopAtLevel=1"), tuningAddedFor("-XX:TieredStopAtLevel=4"));
+        assertEquals(without(Relaunch.TUNING, "-XX:-UsePerfData"), tuningAddedFor("-XX:+UsePerfData"));
+        assertEquals(without(Relaunch.TUNING, "-XX:ReservedCodeCacheSize=16m", "-XX:CICompilerCount=1"),
+                tuningAddedFor("-XX:ReservedCodeCacheSize=64m", "-XX:CICompilerCount=2"));
+    }
+
+    @Test
+    void unrelatedOptionsSuppressNothing() {
+        assertEquals(Relaunch.TUNING, tuningAddedFor("-XX:+UseCompressedOops", "-XX:MaxRAMPercentage=50",
+                "-Dx=-Xmx1g", "-Xshare:auto", "-ea"));
+    }
+
+    @Test
+    void programArgumentsAreNotJvmOptions() {
+        List<String> cmd = List.of("java", "-jar", "dewy.jar", "server", "--", "java", "-Xmx1g", "-XX:+UseG1GC",
+                "-XX:TieredStopAtLevel=4", "-jar", "app.jar");
+        List<String> argv = Relaunch.argv(cmd, null);
+        assertEquals(concat(concat(List.of("java", "-Xrs"), Relaunch.TUNING), cmd.subList(1, cmd.size())), argv);
+    }
+
+    @Test
+    void mainClassEndsTheJvmOptions() {
+        List<String> cmd = List.of("java", "-cp", "-Xmx1g", "dewy.Main", "-Xmx2g", "server");
+        // "-Xmx1g" is the class path's value here, "-Xmx2g" a program argument: neither is a JVM option.
+        assertEquals(List.of("-cp"), Relaunch.jvmOptions(cmd));
+        assertTrue(Relaunch.argv(cmd, null).contains("-Xmx64m"));
+    }
+
+    @Test
+    void jvmOptionsStopsAtJarAndModule() {
+        assertEquals(List.of("-Xmx1g"), Relaunch.jvmOptions(List.of("java", "-Xmx1g", "-jar", "d.jar", "-Xss1m")));
+        assertEquals(List.of("-p", "-Xss1m"),
+                Relaunch.jvmOptions(List.of("java", "-p", "mods", "-Xss1m", "-m", "dewy/dewy.Main", "-Xmx1g")));
+        assertEquals(List.of(), Relaunch.jvmOptions(List.of("java")));
+    }
+
+    @Test
+    void setsSameOption() {
+        assertTrue(Relaunch.setsSameOption(List.of("-Xmx1g"), "-Xmx64m"));
+        assertTrue(Relaunch.setsSameOption(List.of("-XX:+UseShenandoahGC"), "-XX:+UseSerialGC"));
+        assertTrue(Relaunch.setsSameOption(List.of("-XX:+UsePerfData"), "-XX:-UsePerfData"));
+        assertFalse(Relaunch.setsSameOption(List.of("-Xms1g"), "-Xmx64m"));
+        assertFalse(Relaunch.setsSameOption(List.of("-XX:+UseCompressedOops"), "-XX:+UseSerialGC"));
+        assertFalse(Relaunch.setsSameOption(List.of("-XX:TieredCompilation"), "-XX:TieredStopAtLevel=1"));
+        assertFalse(Relaunch.setsSameOption(List.of(), "-Xss256k"));
+    }
+
+    @Test
+    void cdsArchiveIsUsedWhenPresent() throws IOException {
+        Files.writeString(dir.resolve("dewy.jsa"), "archive");
+        List<String> argv = Relaunch.argv(DEWY, dir);
+        List<String> expected = new ArrayList<>();
+        expected.add("/usr/bin/java");
+        expected.add("-Xrs");
+        expected.addAll(Relaunch.TUNING);
+        expected.add("-XX:SharedArchiveFile=" + dir.resolve("dewy.jsa"));
+        expected.addAll(Relaunch.CDS_QUIET);
+        expected.addAll(DEWY.subList(1, DEWY.size()));
+        assertEquals(expected, argv);
+    }
+
+    @Test
+    void cdsArchiveMustBeARegularFile() throws IOException {
+        Files.createDirectory(dir.resolve("dewy.jsa"));
+        assertFalse(String.join(" ", Relaunch.argv(DEWY, dir)).contains("SharedArchiveFile"));
+    }
+
+    @Test
+    void userCdsChoiceWins() throws IOException {
+        Files.writeString(dir.resolve("dewy.jsa"), "archive");
+        for (String opt : List.of("-Xshare:off", "-XX:SharedArchiveFile=/other.jsa")) {
+            List<String> cmd = List.of("java", opt, "-jar", "dewy.jar", "server", "--", "app");
+            List<String> argv = Relaunch.argv(cmd, dir);
+            assertEquals(1, argv.stream().filter(a -> a.startsWith("-XX:SharedArchiveFile") || a.startsWith("-Xshare"))
+                    .count(), opt + ": " + argv);
+            assertFalse(argv.containsAll(Relaunch.CDS_QUIET), opt + ": " + argv);
+            assertTrue(argv.contains(opt));
+        }
+        // ...but only when it is a JVM option, not the application's
+        List<String> cmd = List.of("java", "-jar", "dewy.jar", "server", "--", "java", "-Xshare:off", "-jar", "a");
+        assertTrue(Relaunch.argv(cmd, dir).contains("-XX:SharedArchiveFile=" + dir.resolve("dewy.jsa")));
+    }
+
+    @Test
+    void envAddsGuardAndSuspendResumeSignal() {
+        Map<String, String> env = Map.of("PATH", "/usr/bin", "HOME", "/root", "A", "x=y");
+        List<String> out = Relaunch.env(env);
+        assertEquals(5, out.size());
+        assertTrue(out.containsAll(List.of("PATH=/usr/bin", "HOME=/root", "A=x=y", "_JAVA_SR_SIGNUM=63",
+                "_DEWY_RELAUNCHED=1")), out.toString());
+    }
+
+    @Test
+    void envOverridesAnInheritedSuspendResumeSignal() {
+        List<String> out = Relaunch.env(Map.of("_JAVA_SR_SIGNUM", "12"));
+        assertEquals(List.of("_DEWY_RELAUNCHED=1", "_JAVA_SR_SIGNUM=63"), out.stream().sorted().toList());
+    }
+
+    @Test
+    void applicationEnvDropsOnlyDewysJvmVariables() {
+        Map<String, String> env = new HashMap<>();
+        env.put("PATH", "/usr/bin");
+        env.put("_JAVA_SR_SIGNUM", "63");
+        env.put("_DEWY_RELAUNCHED", "1");
+        env.put("DEWY_LOG_LEVEL", "debug");
+        env.put("JAVA_TOOL_OPTIONS", "-Xmx1g");
+        env.put("EMPTY", "");
+        List<String> out = Relaunch.applicationEnv(env);
+        assertEquals(List.of("DEWY_LOG_LEVEL=debug", "EMPTY=", "JAVA_TOOL_OPTIONS=-Xmx1g", "PATH=/usr/bin"),
+                out.stream().sorted().toList());
+    }
+
+    @Test
+    void applicationEnvOfRelaunchedEnvIsTheOriginal() {
+        Map<String, String> env = Map.of("PATH", "/bin", "X", "1");
+        Map<String, String> relaunched = new HashMap<>();
+        for (String e : Relaunch.env(env)) {
+            int eq = e.indexOf('=');
+            relaunched.put(e.substring(0, eq), e.substring(eq + 1));
+        }
+        assertEquals(List.of("PATH=/bin", "X=1"), Relaunch.applicationEnv(relaunched).stream().sorted().toList());
+    }
+
+    @Test
+    void alreadyRelaunched() {
+        assertTrue(Relaunch.alreadyRelaunched(Map.of("_DEWY_RELAUNCHED", "1")));
+        assertTrue(Relaunch.alreadyRelaunched(Map.of("_DEWY_RELAUNCHED", "")));
+        assertFalse(Relaunch.alreadyRelaunched(Map.of("_JAVA_SR_SIGNUM", "63")));
+        assertFalse(Relaunch.alreadyRelaunched(Map.of()));
+    }
+}

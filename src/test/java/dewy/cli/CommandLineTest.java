@@ -1,0 +1,264 @@
+package dewy.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dewy.log.Log;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class CommandLineTest {
+    private static Config parse(String... args) throws UsageException {
+        return CommandLine.parseServer(Arrays.asList(args), Map.of());
+    }
+
+    private static Config parseEnv(Map<String, String> env, String... args) throws UsageException {
+        return CommandLine.parseServer(Arrays.asList(args), env);
+    }
+
+    /** The message of the UsageException, checked to be one line. */
+    private static String usageError(Map<String, String> env, String... args) {
+        UsageException e = assertThrows(UsageException.class,
+                () -> CommandLine.parseServer(Arrays.asList(args), env), "expected a usage error for "
+                        + Arrays.toString(args));
+        String m = e.getMessage();
+        assertTrue(m != null && !m.isBlank(), "empty message");
+        assertFalse(m.contains("\n") || m.contains("\r"), "message is not one line: " + m);
+        return m;
+    }
+
+    private static String usageError(String... args) {
+        return usageError(Map.of(), args);
+    }
+
+    private static void assertMentions(String message, String... parts) {
+        for (String p : parts) {
+            assertTrue(message.contains(p), "\"" + message + "\" should mention " + p);
+        }
+    }
+
+    @Test
+    void defaults() throws UsageException {
+        Config c = parse("--", "/bin/true");
+        assertEquals(Log.Level.INFO, c.logLevel());
+        assertEquals(Log.Format.TEXT, c.logFormat());
+        assertEquals(Duration.ofSeconds(30), c.gracePeriod());
+        assertEquals(15, c.stopSignal());
+        assertEquals(List.of("/bin/true"), c.command());
+    }
+
+    @Test
+    void logLevelForms() throws UsageException {
+        assertEquals(Log.Level.DEBUG, parse("-l", "debug", "--", "x").logLevel());
+        assertEquals(Log.Level.DEBUG, parse("-ldebug", "--", "x").logLevel());
+        assertEquals(Log.Level.ERROR, parse("-l=error", "--", "x").logLevel());
+        assertEquals(Log.Level.WARN, parse("--log-level=warn", "--", "x").logLevel());
+        assertEquals(Log.Level.ERROR, parse("--log-level", "ERROR", "--", "x").logLevel());
+    }
+
+    @Test
+    void logFormatForms() throws UsageException {
+        assertEquals(Log.Format.JSON, parse("-f", "json", "--", "x").logFormat());
+        assertEquals(Log.Format.JSON, parse("-fjson", "--", "x").logFormat());
+        assertEquals(Log.Format.JSON, parse("--log-format=json", "--", "x").logFormat());
+        assertEquals(Log.Format.TEXT, parse("--log-format", "text", "--", "x").logFormat());
+    }
+
+    @Test
+    void gracePeriodForms() throws UsageException {
+        assertEquals(Duration.ofSeconds(5), parse("--grace-period", "5s", "--", "x").gracePeriod());
+        assertEquals(Duration.ofMillis(1500), parse("--grace-period=1.5s", "--", "x").gracePeriod());
+        assertEquals(Duration.ZERO, parse("--grace-period", "0", "--", "x").gracePeriod());
+    }
+
+    @Test
+    void stopSignalForms() throws UsageException {
+        assertEquals(2, parse("--stop-signal", "INT", "--", "x").stopSignal());
+        assertEquals(37, parse("--stop-signal=SIGRTMIN+3", "--", "x").stopSignal());
+        assertEquals(3, parse("--stop-signal", "3", "--", "x").stopSignal());
+        assertEquals(10, parse("--stop-signal=sigusr1", "--", "x").stopSignal());
+    }
+
+    @Test
+    void allFlagsTogether() throws UsageException {
+        Config c = parse("-l", "warn", "-fjson", "--grace-period=2m", "--stop-signal", "QUIT", "--", "app", "a");
+        assertEquals(new Config(Log.Level.WARN, Log.Format.JSON, Duration.ofMinutes(2), 3, List.of("app", "a")), c);
+    }
+
+    @Test
+    void lastOccurrenceWins() throws UsageException {
+        assertEquals(Log.Level.ERROR, parse("-l", "debug", "--log-level=error", "--", "x").logLevel());
+    }
+
+    @Test
+    void envVariablesWhenFlagsAreAbsent() throws UsageException {
+        Map<String, String> env = Map.of("DEWY_LOG_LEVEL", "debug", "DEWY_LOG_FORMAT", "json",
+                "DEWY_GRACE_PERIOD", "45s", "DEWY_STOP_SIGNAL", "SIGHUP", "DEWY_OTHER", "ignored");
+        Config c = parseEnv(env, "--", "x");
+        assertEquals(Log.Level.DEBUG, c.logLevel());
+        assertEquals(Log.Format.JSON, c.logFormat());
+        assertEquals(Duration.ofSeconds(45), c.gracePeriod());
+        assertEquals(1, c.stopSignal());
+    }
+
+    @Test
+    void flagsOverrideEnvVariables() throws UsageException {
+        Map<String, String> env = Map.of("DEWY_LOG_LEVEL", "debug", "DEWY_LOG_FORMAT", "json",
+                "DEWY_GRACE_PERIOD", "45s", "DEWY_STOP_SIGNAL", "SIGHUP");
+        Config c = parseEnv(env, "-l", "error", "--log-format", "text", "--grace-period=1s", "--stop-signal", "INT",
+                "--", "x");
+        assertEquals(Log.Level.ERROR, c.logLevel());
+        assertEquals(Log.Format.TEXT, c.logFormat());
+        assertEquals(Duration.ofSeconds(1), c.gracePeriod());
+        assertEquals(2, c.stopSignal());
+    }
+
+    @Test
+    void badEnvValueIsIgnoredWhenTheFlagIsGiven() throws UsageException {
+        Config c = parseEnv(Map.of("DEWY_GRACE_PERIOD", "soon"), "--grace-period", "3s", "--", "x");
+        assertEquals(Duration.ofSeconds(3), c.gracePeriod());
+    }
+
+    @Test
+    void commandKeepsItsOwnFlags() throws UsageException {
+        Config c = parse("-l", "debug", "--", "java", "-Xmx1g", "-jar", "app.jar", "--port", "8080", "--", "-l",
+                "--grace-period");
+        assertEquals(List.of("java", "-Xmx1g", "-jar", "app.jar", "--port", "8080", "--", "-l", "--grace-period"),
+                c.command());
+        assertEquals(Log.Level.DEBUG, c.logLevel());
+        assertEquals(Duration.ofSeconds(30), c.gracePeriod());
+    }
+
+    @Test
+    void commandIsACopy() throws UsageException {
+        List<String> args = new ArrayList<>(List.of("--", "app", "x"));
+        Config c = CommandLine.parseServer(args, Map.of());
+        args.set(2, "changed");
+        assertEquals(List.of("app", "x"), c.command());
+    }
+
+    @Test
+    void unknownLongFlag() {
+        assertMentions(usageError("--foo", "--", "x"), "unknown flag", "--foo");
+        String m = usageError("--foo=bar", "--", "x");
+        assertMentions(m, "unknown flag", "--foo");
+        assertFalse(m.contains("bar"), m);
+    }
+
+    @Test
+    void unknownShortFlag() {
+        assertMentions(usageError("-x", "--", "x"), "unknown flag", "-x");
+    }
+
+    @Test
+    void helpIsNotAServerFlag() {
+        // wantsHelp is checked first; parseServer on its own rejects them.
+        assertMentions(usageError("--help", "--", "x"), "--help");
+    }
+
+    @Test
+    void missingSeparator() {
+        assertMentions(usageError("/bin/true"), "missing --", "/bin/true");
+        assertMentions(usageError("-l", "debug", "/bin/true", "arg"), "missing --", "/bin/true");
+        assertMentions(usageError("-"), "missing --");
+    }
+
+    @Test
+    void nothingAtAll() {
+        assertMentions(usageError(), "missing --", "COMMAND");
+        assertMentions(usageError("-l", "debug"), "missing --");
+    }
+
+    @Test
+    void separatorWithoutCommand() {
+        assertMentions(usageError("--"), "missing command after --");
+        assertMentions(usageError("-l", "info", "--"), "missing command");
+        assertMentions(usageError("--", ""), "empty command");
+    }
+
+    @Test
+    void flagWithoutValue() {
+        assertMentions(usageError("--grace-period"), "--grace-period", "needs a value", "DURATION");
+        assertMentions(usageError("--grace-period", "--", "x"), "--grace-period", "needs a value");
+        assertMentions(usageError("-l"), "--log-level", "needs a value");
+        assertMentions(usageError("-f", "--", "x"), "--log-format", "needs a value");
+    }
+
+    @Test
+    void badDuration() {
+        assertMentions(usageError("--grace-period", "soon", "--", "x"), "--grace-period", "soon");
+        assertMentions(usageError("--grace-period=30", "--", "x"), "--grace-period", "missing unit");
+        assertMentions(usageError("--grace-period=-1s", "--", "x"), "--grace-period", "negative");
+    }
+
+    @Test
+    void badSignal() {
+        assertMentions(usageError("--stop-signal", "FOO", "--", "x"), "--stop-signal", "unknown signal", "FOO");
+        assertMentions(usageError("--stop-signal=65", "--", "x"), "--stop-signal", "65");
+    }
+
+    @Test
+    void badLogLevel() {
+        assertMentions(usageError("-l", "verbose", "--", "x"), "--log-level", "unknown log level", "verbose");
+    }
+
+    @Test
+    void badFormat() {
+        assertMentions(usageError("--log-format=xml", "--", "x"), "--log-format", "unknown log format", "xml");
+    }
+
+    @Test
+    void badEnvValueNamesTheVariable() {
+        String m = usageError(Map.of("DEWY_GRACE_PERIOD", "soon"), "--", "x");
+        assertMentions(m, "DEWY_GRACE_PERIOD", "soon");
+        assertFalse(m.contains("--grace-period"), m);
+        assertMentions(usageError(Map.of("DEWY_STOP_SIGNAL", "NOPE"), "--", "x"), "DEWY_STOP_SIGNAL", "NOPE");
+        assertMentions(usageError(Map.of("DEWY_LOG_LEVEL", "loud"), "--", "x"), "DEWY_LOG_LEVEL", "loud");
+        assertMentions(usageError(Map.of("DEWY_LOG_FORMAT", "yaml"), "--", "x"), "DEWY_LOG_FORMAT", "yaml");
+    }
+
+    @Test
+    void wantsHelp() {
+        assertTrue(CommandLine.wantsHelp(List.of("-h")));
+        assertTrue(CommandLine.wantsHelp(List.of("--help")));
+        assertTrue(CommandLine.wantsHelp(List.of("-l", "debug", "--help", "--", "x")));
+        assertFalse(CommandLine.wantsHelp(List.of("--", "app", "-h")));
+        assertFalse(CommandLine.wantsHelp(List.of("-l", "debug", "--", "app", "--help")));
+        assertFalse(CommandLine.wantsHelp(List.of()));
+        assertFalse(CommandLine.wantsHelp(List.of("--helpme", "--", "x")));
+    }
+
+    @Test
+    void optionEnvNames() {
+        assertEquals(List.of("DEWY_LOG_LEVEL", "DEWY_LOG_FORMAT", "DEWY_GRACE_PERIOD", "DEWY_STOP_SIGNAL"),
+                CommandLine.SERVER_OPTIONS.stream().map(CommandLine.Option::env).toList());
+    }
+
+    @Test
+    void helpListsEveryOption() {
+        String help = Help.server();
+        for (CommandLine.Option o : CommandLine.SERVER_OPTIONS) {
+            assertTrue(help.contains("--" + o.name() + " " + o.metavar()), "help lacks --" + o.name());
+            assertTrue(help.contains(o.env()), "help lacks " + o.env());
+            if (o.shortName() != null) {
+                assertTrue(help.contains("-" + o.shortName() + ", --" + o.name()), "help lacks -" + o.shortName());
+            }
+        }
+    }
+
+    @Test
+    void defaultsInTheTableParse() throws UsageException {
+        // The help shows these defaults; the parser must agree with them.
+        Config c = parse("--", "x");
+        for (CommandLine.Option o : CommandLine.SERVER_OPTIONS) {
+            Config explicit = parse("--" + o.name(), o.defaultValue(), "--", "x");
+            assertEquals(c, explicit, o.name());
+        }
+    }
+}

@@ -1,0 +1,252 @@
+package dewy.pid1;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+/**
+ * A real dewy process for the process tests: the built launcher or jar from target/, as PID 1 of a new PID
+ * namespace ({@code unshare --pid --fork --mount-proc}) or as a plain child (subreaper). Its stdout and stderr
+ * go to files in the test's directory.
+ */
+final class Dewy implements AutoCloseable {
+    enum Mode {
+        /** target/dewy (signals blocked before the JVM starts) as PID 1. */
+        PID1,
+        /** plain {@code java -jar target/dewy.jar} as PID 1: dewy re-executes its JVM with signals blocked. */
+        PID1_RELAUNCH,
+        /** target/dewy without a PID namespace: dewy is a child subreaper. */
+        SUBREAPER
+    }
+
+    static final Path TARGET = Path.of(System.getProperty("dewy.target", "target")).toAbsolutePath();
+    static final String JAVA = System.getProperty("dewy.java", Path.of(System.getProperty("java.home"), "bin", "java")
+            .toString());
+
+    private final Process process;
+    private final Mode mode;
+    final Path dir;
+    final Path stderr;
+    final Path stdout;
+    private int pid = -1;
+
+    private Dewy(Process process, Mode mode, Path dir) {
+        this.process = process;
+        this.mode = mode;
+        this.dir = dir;
+        this.stderr = dir.resolve("dewy.err");
+        this.stdout = dir.resolve("dewy.out");
+    }
+
+    /** Starts {@code dewy server ARGS} where ARGS holds dewy's options, "--" and the command. */
+    static Dewy start(Mode mode, Path dir, Map<String, String> env, String... args) throws IOException {
+        List<String> cmd = new ArrayList<>();
+        if (mode != Mode.SUBREAPER) {
+            cmd.addAll(List.of("unshare", "--pid", "--fork", "--mount-proc"));
+        }
+        if (mode == Mode.PID1_RELAUNCH) {
+            cmd.addAll(List.of(JAVA, "-jar", TARGET.resolve("dewy.jar").toString()));
+        } else {
+            cmd.add(TARGET.resolve("dewy").toString());
+        }
+        cmd.add("server");
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile())
+                .redirectOutput(dir.resolve("dewy.out").toFile())
+                .redirectError(dir.resolve("dewy.err").toFile());
+        pb.environment().put("JAVA", JAVA);
+        pb.environment().putAll(env);
+        return new Dewy(pb.start(), mode, dir);
+    }
+
+    static Dewy start(Mode mode, Path dir, String... args) throws IOException {
+        return start(mode, dir, Map.of(), args);
+    }
+
+    /** dewy's PID as the host sees it (the child of unshare, or the launched process itself). */
+    int pid() {
+        if (pid < 0) {
+            if (mode == Mode.SUBREAPER) {
+                pid = (int) process.pid();
+            } else {
+                await("dewy to start under unshare", Duration.ofSeconds(10), () -> !children((int) process.pid()).isEmpty());
+                pid = children((int) process.pid()).get(0);
+            }
+        }
+        return pid;
+    }
+
+    /** Waits for the "started" line, after which the application runs and dewy's loop takes signals. */
+    Dewy awaitStarted() {
+        awaitLog("msg=started", 1, Duration.ofSeconds(20));
+        pid();
+        return this;
+    }
+
+    /** dewy's children as the host sees them: the application and any orphan not yet reaped. */
+    List<Integer> children() {
+        return children(pid());
+    }
+
+    int app() {
+        await("an application process", Duration.ofSeconds(10), () -> !children().isEmpty());
+        List<Integer> c = children();
+        if (c.size() != 1) {
+            fail("expected one child of dewy, found " + c);
+        }
+        return c.get(0);
+    }
+
+    void signal(int signo) {
+        kill(pid(), signo);
+    }
+
+    static void kill(int target, int signo) {
+        try {
+            Process p = new ProcessBuilder("kill", "-" + signo, Integer.toString(target)).inheritIO().start();
+            if (!p.waitFor(5, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                fail("kill -" + signo + " " + target + " failed");
+            }
+        } catch (IOException | InterruptedException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    boolean alive() {
+        return process.isAlive();
+    }
+
+    /** Waits for dewy (and unshare around it) to exit; returns the exit status. */
+    int awaitExit(Duration timeout) {
+        try {
+            if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                fail("dewy still running after " + timeout + "\n" + log());
+            }
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
+        }
+        return process.exitValue();
+    }
+
+    String log() {
+        return read(stderr);
+    }
+
+    int countLog(String needle) {
+        return (int) log().lines().filter(l -> l.contains(needle)).count();
+    }
+
+    void awaitLog(String needle, int count, Duration timeout) {
+        await(count + " log line(s) with \"" + needle + "\"", timeout, () -> countLog(needle) >= count);
+    }
+
+    @Override
+    public void close() {
+        if (process.isAlive()) {
+            if (pid > 0) {
+                try {
+                    new ProcessBuilder("kill", "-9", Integer.toString(pid)).start().waitFor(5, TimeUnit.SECONDS);
+                } catch (IOException | InterruptedException e) {
+                    // fall through to destroying the launcher
+                }
+            }
+            process.destroyForcibly();
+        }
+    }
+
+    // ---- helpers shared by the tests ----
+
+    static String read(Path file) {
+        try {
+            return Files.exists(file) ? Files.readString(file, StandardCharsets.UTF_8) : "";
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    static List<String> lines(Path file) {
+        return read(file).lines().toList();
+    }
+
+    static void awaitLines(Path file, String line, int count, Duration timeout) {
+        await(count + "x \"" + line + "\" in " + file.getFileName(), timeout,
+                () -> lines(file).stream().filter(line::equals).count() >= count);
+    }
+
+    static void await(String what, Duration timeout, BooleanSupplier condition) {
+        long end = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > end) {
+                fail("timed out after " + timeout + " waiting for " + what);
+            }
+            sleep(10);
+        }
+    }
+
+    static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** Direct children of {@code pid}, from /proc/PID/task/TID/children of every thread. */
+    static List<Integer> children(int pid) {
+        List<Integer> out = new ArrayList<>();
+        try (var tasks = Files.list(Path.of("/proc", Integer.toString(pid), "task"))) {
+            for (Path task : (Iterable<Path>) tasks::iterator) {
+                for (String s : read(task.resolve("children")).trim().split("\\s+")) {
+                    if (!s.isEmpty()) {
+                        out.add(Integer.parseInt(s));
+                    }
+                }
+            }
+        } catch (IOException e) {
+            // the process is gone: no children
+        }
+        return out;
+    }
+
+    /** The state letter of /proc/PID/stat (R, S, T, Z, ...), or '-' when the process is gone. */
+    static char state(int pid) {
+        String stat = read(Path.of("/proc", Integer.toString(pid), "stat"));
+        if (stat.isEmpty()) {
+            return '-';
+        }
+        return stat.charAt(stat.lastIndexOf(')') + 2);
+    }
+
+    /** Processes whose parent is {@code parent} and that are zombies. */
+    static List<Integer> zombieChildren(int parent) {
+        List<Integer> out = new ArrayList<>();
+        try (var entries = Files.list(Path.of("/proc"))) {
+            for (Path p : (Iterable<Path>) entries::iterator) {
+                String name = p.getFileName().toString();
+                if (!name.chars().allMatch(Character::isDigit)) {
+                    continue;
+                }
+                String stat = read(p.resolve("stat"));
+                if (stat.isEmpty()) {
+                    continue;
+                }
+                String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                if (f[0].equals("Z") && Integer.parseInt(f[1]) == parent) {
+                    out.add(Integer.parseInt(name));
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            throw new AssertionError(e);
+        }
+        return out;
+    }
+}

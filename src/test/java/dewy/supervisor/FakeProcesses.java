@@ -1,0 +1,90 @@
+package dewy.supervisor;
+
+import dewy.posix.Posix;
+import dewy.posix.SpawnException;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/** A process table in memory: tests decide who exits when, and read back every signal the supervisor sent. */
+final class FakeProcesses implements Processes {
+    /** One call the supervisor made; {@code target} is a pid, or "descendants", or "self". */
+    record Sent(String target, int signal) {
+    }
+
+    final List<Sent> sent = new ArrayList<>();
+    final List<Integer> spawned = new ArrayList<>();
+    /** Children of dewy that have not been reaped, living or zombie. */
+    final Set<Integer> children = new LinkedHashSet<>();
+    /** Process groups with members left; a spawned pid's group exists until the test says otherwise. */
+    final Set<Integer> groups = new LinkedHashSet<>();
+    private final List<Posix.Exit> exited = new ArrayList<>();
+    SpawnException spawnFailure;
+    SpawnException notRunnable;
+    int stopSelfCalls;
+    private int nextPid = 100;
+
+    @Override
+    public int spawn(List<String> command) throws SpawnException {
+        if (spawnFailure != null) {
+            throw spawnFailure;
+        }
+        int pid = nextPid++;
+        spawned.add(pid);
+        children.add(pid);
+        groups.add(pid);
+        return pid;
+    }
+
+    @Override
+    public Optional<SpawnException> checkRunnable(String command) {
+        return Optional.ofNullable(notRunnable);
+    }
+
+    /** The test's way to make a child exit: it is reaped at the supervisor's next turn. */
+    void exit(int pid, int status) {
+        exited.add(new Posix.Exit(pid, status));
+    }
+
+    /** An orphan re-parented to dewy. */
+    int adoptOrphan() {
+        int pid = nextPid++;
+        children.add(pid);
+        return pid;
+    }
+
+    @Override
+    public Posix.Reaped reap() {
+        List<Posix.Exit> out = new ArrayList<>(exited);
+        exited.clear();
+        out.forEach(e -> children.remove(e.pid()));
+        return new Posix.Reaped(out, !children.isEmpty());
+    }
+
+    @Override
+    public boolean signalApp(int pid, int signal) {
+        sent.add(new Sent(Integer.toString(pid), signal));
+        return children.contains(pid) || groups.contains(pid);
+    }
+
+    @Override
+    public boolean groupExists(int pgid) {
+        return groups.contains(pgid);
+    }
+
+    @Override
+    public void signalDescendants(int signal) {
+        sent.add(new Sent("descendants", signal));
+    }
+
+    @Override
+    public void stopSelf() {
+        stopSelfCalls++;
+    }
+
+    List<Sent> sentTo(String target) {
+        return sent.stream().filter(s -> s.target().equals(target)).toList();
+    }
+}
