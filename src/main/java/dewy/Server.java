@@ -66,9 +66,7 @@ final class Server {
         }
 
         boolean pid1 = posix.pid() == 1;
-        if (!pid1) {
-            posix.becomeChildSubreaper();
-        }
+        String subreaperError = pid1 ? null : posix.becomeChildSubreaper();
         Log.configure(config.logLevel(), config.logFormat());
         NativeProcesses processes = new NativeProcesses(posix, proc, Relaunch.applicationEnv(env), pid1);
         // Drain step 1, "stop starting new work": the deploy scheduler and the notifiers register here.
@@ -77,8 +75,10 @@ final class Server {
         supervisor.start(); // spawns before the first log line: tinylog's start-up is not on the path to exec
         Log.info("dewy " + Main.version(), "pid", posix.pid(),
                 "mode", pid1 ? "pid1" : "subreaper", "jvm_relaunched", Relaunch.alreadyRelaunched(env));
-        if (!pid1) {
+        if (!pid1 && subreaperError == null) {
             Log.info("not PID 1: registered as child subreaper (PR_SET_CHILD_SUBREAPER)", "pid", posix.pid());
+        } else if (!pid1) {
+            Log.warn("not PID 1 and not a subreaper: orphans go to the host's init", "error", subreaperError);
         }
         int status = EventLoop.run(posix, supervisor);
         Log.info("exiting", "status", status);

@@ -8,6 +8,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Turns {@code dewy server [options] -- COMMAND [ARGS...]} and the environment into a {@link Config}.
@@ -142,8 +143,12 @@ public final class CommandLine {
     }
 
     private static int signal(Value v) throws UsageException {
-        return Signals.parse(v.text()).orElseThrow(() -> new UsageException(v.source() + ": unknown signal \""
-                + v.text() + "\" (use a name like TERM or a number from 1 to 64)"));
+        Optional<Integer> signal = Signals.parse(v.text());
+        if (signal.isEmpty()) {
+            throw new UsageException(v.source() + ": unknown signal \"" + v.text()
+                    + "\" (use a name like TERM or a number from 1 to 64)");
+        }
+        return signal.get();
     }
 
     private static Option byName(String name) throws UsageException {

@@ -17,14 +17,27 @@ public final class Log {
     public enum Format { TEXT, JSON }
 
     private static volatile Format format = Format.TEXT;
+    private static volatile Level level;
     private static volatile boolean configured;
 
     private Log() {
     }
 
-    /** Must run before the first log call: tinylog freezes its configuration at first use. */
-    public static void configure(Level level, Format f) {
+    /**
+     * Chooses level and format. tinylog itself is configured at the first log call: its start-up (about 20 ms) stays
+     * off the path to the application's exec. Must run before the first log call.
+     */
+    public static void configure(Level lvl, Format f) {
+        level = lvl;
         format = f;
+    }
+
+    private static synchronized void applyConfiguration() {
+        if (configured || level == null) {
+            return;
+        }
+        configured = true;
+        Format f = format;
         String lvl = level.name().toLowerCase(java.util.Locale.ROOT);
         Configuration.set("level", lvl);
         if (f == Format.JSON) {
@@ -37,7 +50,6 @@ public final class Log {
         Configuration.set("writer.level", lvl);
         Configuration.set("writingthread", "true");
         Configuration.set("autoshutdown", "false");
-        configured = true;
     }
 
     /** Flushes what the writing thread still holds. Call once, right before exit. */
@@ -53,24 +65,28 @@ public final class Log {
     }
 
     public static void debug(String msg, Object... kv) {
+        applyConfiguration();
         if (Logger.isDebugEnabled()) {
             Logger.debug(render(format, msg, kv));
         }
     }
 
     public static void info(String msg, Object... kv) {
+        applyConfiguration();
         if (Logger.isInfoEnabled()) {
             Logger.info(render(format, msg, kv));
         }
     }
 
     public static void warn(String msg, Object... kv) {
+        applyConfiguration();
         if (Logger.isWarnEnabled()) {
             Logger.warn(render(format, msg, kv));
         }
     }
 
     public static void error(String msg, Object... kv) {
+        applyConfiguration();
         if (Logger.isErrorEnabled()) {
             Logger.error(render(format, msg, kv));
         }

@@ -1,8 +1,6 @@
 package dewy.posix;
 
 import jnr.ffi.Pointer;
-import jnr.ffi.annotations.In;
-import jnr.ffi.annotations.Out;
 import jnr.ffi.byref.IntByReference;
 
 /**
@@ -22,13 +20,13 @@ public interface LibC {
 
     int kill(int pid, int sig);
 
-    int waitpid(int pid, @Out int[] status, int options);
+    int waitpid(int pid, int[] status, int options);
 
     int prctl(int option, long arg2, long arg3, long arg4, long arg5);
 
     int fcntl(int fd, int cmd, int arg);
 
-    int execve(String path, @In String[] argv, @In String[] envp);
+    int execve(String path, String[] argv, String[] envp);
 
     String strerror(int errnum);
 
@@ -50,6 +48,6 @@ public interface LibC {
 
     int posix_spawn_file_actions_addclosefrom_np(Pointer actions, int from);
 
-    int posix_spawnp(@Out IntByReference pid, String file, Pointer actions, Pointer attr,
-                     @In String[] argv, @In String[] envp);
+    int posix_spawnp(IntByReference pid, String file, Pointer actions, Pointer attr,
+                     String[] argv, String[] envp);
 }

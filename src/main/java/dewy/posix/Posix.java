@@ -34,11 +34,19 @@ public final class Posix {
     private final LibC libc;
     private final Runtime runtime;
     private final int pid;
+    // The loop's buffers, allocated once: waiting for a signal allocates nothing.
+    private final Pointer waitSet;
+    private final Pointer waitInfo;
+    private final Pointer waitTimeout;
+    private SignalSet waitSetContent;
 
     private Posix(LibC libc) {
         this.libc = libc;
         this.runtime = Runtime.getRuntime(libc);
         this.pid = libc.getpid();
+        this.waitSet = Memory.allocateDirect(runtime, SIGSET_SIZE, true);
+        this.waitInfo = Memory.allocateDirect(runtime, SIGINFO_SIZE, true);
+        this.waitTimeout = Memory.allocateDirect(runtime, 16, true);
     }
 
     /**
@@ -98,19 +106,20 @@ public final class Posix {
      * @return the signal, or null when the timeout passed first
      */
     public SignalInfo awaitSignal(SignalSet set, long timeoutNanos) {
-        Pointer mask = sigset(set);
-        Pointer info = Memory.allocateDirect(runtime, SIGINFO_SIZE, true);
-        Pointer timeout = null;
+        if (!set.equals(waitSetContent)) {
+            waitSet.putLong(0, set.bits());
+            waitSetContent = set;
+        }
         if (timeoutNanos >= 0) {
-            timeout = Memory.allocateDirect(runtime, 16, true);
-            timeout.putLong(0, timeoutNanos / 1_000_000_000L);
-            timeout.putLong(8, timeoutNanos % 1_000_000_000L);
+            waitTimeout.putLong(0, timeoutNanos / 1_000_000_000L);
+            waitTimeout.putLong(8, timeoutNanos % 1_000_000_000L);
         }
         while (true) {
-            int signo = timeout == null ? libc.sigwaitinfo(mask, info) : libc.sigtimedwait(mask, info, timeout);
+            int signo = timeoutNanos < 0 ? libc.sigwaitinfo(waitSet, waitInfo)
+                    : libc.sigtimedwait(waitSet, waitInfo, waitTimeout);
             if (signo > 0) {
                 // siginfo_t: si_signo@0, si_errno@4, si_code@8, then the union at 16: si_pid@16, si_uid@20.
-                return new SignalInfo(signo, info.getInt(8), info.getInt(16));
+                return new SignalInfo(signo, waitInfo.getInt(8), waitInfo.getInt(16));
             }
             int err = errno();
             if (err == EAGAIN) {
@@ -205,11 +214,9 @@ public final class Posix {
         return libc.kill(target, signal) == 0 ? 0 : errno();
     }
 
-    /** Makes orphaned descendants re-parent to dewy instead of to the host's init. */
-    public void becomeChildSubreaper() {
-        if (libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) {
-            throw new IllegalStateException("prctl(PR_SET_CHILD_SUBREAPER): " + strerror(errno()));
-        }
+    /** Makes orphaned descendants re-parent to dewy instead of to the host's init. Returns null or the error. */
+    public String becomeChildSubreaper() {
+        return libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0 ? null : strerror(errno());
     }
 
     /** Marks every open descriptor above 2 close-on-exec, so execve leaves only stdio open. */

@@ -31,20 +31,21 @@ public final class ProcFs {
     /** The threads of this process that do not block all of {@code needed}; empty when every thread does. */
     public List<Leak> threadsNotBlocking(SignalSet needed) {
         List<Leak> leaks = new ArrayList<>();
-        try (var tasks = Files.list(root.resolve("self/task"))) {
-            for (Path task : (Iterable<Path>) tasks::iterator) {
-                Map<String, String> status = status(task.resolve("status"));
-                String blk = status.get("SigBlk");
-                if (blk == null) {
-                    continue; // the thread ended while we looked
-                }
-                SignalSet missing = needed.minus(SignalSet.fromProcHex(blk));
-                if (!missing.isEmpty()) {
-                    leaks.add(new Leak(status.getOrDefault("Name", "?") + "/" + task.getFileName(), missing));
-                }
+        // java.io.File rather than a Files stream: this runs on every start, before the application is spawned
+        String[] tasks = root.resolve("self/task").toFile().list();
+        if (tasks == null) {
+            throw new IllegalStateException("cannot read " + root.resolve("self/task"));
+        }
+        for (String task : tasks) {
+            Map<String, String> status = status(root.resolve("self/task").resolve(task).resolve("status"));
+            String blk = status.get("SigBlk");
+            if (blk == null) {
+                continue; // the thread ended while we looked
             }
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot read " + root.resolve("self/task") + ": " + e.getMessage(), e);
+            SignalSet missing = needed.minus(SignalSet.fromProcHex(blk));
+            if (!missing.isEmpty()) {
+                leaks.add(new Leak(status.getOrDefault("Name", "?") + "/" + task, missing));
+            }
         }
         return leaks;
     }
@@ -102,11 +103,18 @@ public final class ProcFs {
     private static Map<String, String> status(Path file) {
         Map<String, String> map = new HashMap<>();
         try {
-            for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
-                int colon = line.indexOf(':');
-                if (colon > 0) {
-                    map.put(line.substring(0, colon), line.substring(colon + 1).trim());
+            String text = new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1);
+            int start = 0;
+            while (start < text.length()) {
+                int end = text.indexOf('\n', start);
+                if (end < 0) {
+                    end = text.length();
                 }
+                int colon = text.indexOf(':', start);
+                if (colon > start && colon < end) {
+                    map.put(text.substring(start, colon), text.substring(colon + 1, end).trim());
+                }
+                start = end + 1;
             }
         } catch (IOException e) {
             // gone while we looked: an empty map says so

@@ -81,13 +81,13 @@ public final class Signals {
         if (s.isEmpty()) {
             return Optional.empty();
         }
-        if (s.chars().allMatch(Character::isDigit)) {
+        if (digits(s, 0)) {
             return s.length() <= 2 ? inRange(Integer.parseInt(s)) : Optional.empty();
         }
         if (!s.startsWith("SIG")) {
             s = "SIG" + s;
         }
-        if (s.length() > 3 && s.chars().skip(3).allMatch(Character::isDigit)) {
+        if (s.length() > 3 && digits(s, 3)) {
             return parse(s.substring(3)); // SIG32: how name() spells numbers that have no name
         }
         for (int i = 1; i < NAMES.length; i++) {
@@ -108,19 +108,31 @@ public final class Signals {
             return Optional.of(SIGRTMAX);
         }
         if (s.startsWith("SIGRTMIN+")) {
-            return offset(s.substring(9)).flatMap(n -> inRtRange(SIGRTMIN + n));
+            Optional<Integer> n = offset(s.substring(9));
+            return n.isPresent() ? inRtRange(SIGRTMIN + n.get()) : n;
         }
         if (s.startsWith("SIGRTMAX-")) {
-            return offset(s.substring(9)).flatMap(n -> inRtRange(SIGRTMAX - n));
+            Optional<Integer> n = offset(s.substring(9));
+            return n.isPresent() ? inRtRange(SIGRTMAX - n.get()) : n;
         }
         return Optional.empty();
     }
 
-    private static Optional<Integer> offset(String digits) {
-        if (digits.isEmpty() || digits.length() > 2 || !digits.chars().allMatch(Character::isDigit)) {
+    private static Optional<Integer> offset(String text) {
+        if (text.isEmpty() || text.length() > 2 || !digits(text, 0)) {
             return Optional.empty();
         }
-        return Optional.of(Integer.parseInt(digits));
+        return Optional.of(Integer.parseInt(text));
+    }
+
+    // Plain loops rather than streams here: this runs before the application starts, where each lambda costs.
+    private static boolean digits(String s, int from) {
+        for (int i = from; i < s.length(); i++) {
+            if (!Character.isDigit(s.charAt(i))) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static Optional<Integer> inRange(int signo) {

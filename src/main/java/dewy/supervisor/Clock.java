@@ -3,7 +3,12 @@ package dewy.supervisor;
 /** Monotonic time for deadlines; unit tests drive a fake one. */
 @FunctionalInterface
 public interface Clock {
-    Clock SYSTEM = System::nanoTime;
+    Clock SYSTEM = new Clock() {
+        @Override
+        public long nanoTime() {
+            return System.nanoTime(); // not a method reference: those cost a lambda bootstrap before the spawn
+        }
+    };
 
     long nanoTime();
 }

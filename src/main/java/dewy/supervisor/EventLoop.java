@@ -1,6 +1,8 @@
 package dewy.supervisor;
 
+import dewy.log.Log;
 import dewy.posix.Posix;
+import dewy.posix.SignalInfo;
 import dewy.posix.Signals;
 
 /**
@@ -13,10 +15,20 @@ public final class EventLoop {
 
     /** Runs until the supervisor is done and returns its exit status. */
     public static int run(Posix posix, Supervisor supervisor) {
-        supervisor.handle(null); // a child may already have exited, or a signal be pending, before the first wait
+        turn(supervisor, null); // a child may already have exited before the first wait
         while (!supervisor.done()) {
-            supervisor.handle(posix.awaitSignal(Signals.HANDLED, supervisor.waitNanos()));
+            turn(supervisor, posix.awaitSignal(Signals.HANDLED, supervisor.waitNanos()));
         }
         return supervisor.exitStatus();
+    }
+
+    /** One event. A bug in handling it must not end PID 1 and take the application down with it. */
+    private static void turn(Supervisor supervisor, SignalInfo signal) {
+        try {
+            supervisor.handle(signal);
+        } catch (RuntimeException e) {
+            Log.error("internal error; dewy keeps running", "event", signal == null ? "timer" : signal.name(),
+                    "error", e.toString());
+        }
     }
 }

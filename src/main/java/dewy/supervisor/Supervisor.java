@@ -77,8 +77,9 @@ public final class Supervisor {
     public void start() {
         try {
             spawnGeneration();
-            Log.info("started", "generation", app.number(), "pid", app.pid(), "command", String.join(" ",
-                    config.command()));
+            // arguments only at debug: command lines carry secrets often enough
+            Log.info("started", "generation", app.number(), "pid", app.pid(), "command", config.command().get(0));
+            Log.debug("arguments", "argv", String.join(" ", config.command()));
         } catch (SpawnException e) {
             Log.error("cannot start the application", "error", e.describe());
             status = e.exitCode();

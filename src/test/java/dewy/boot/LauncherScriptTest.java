@@ -55,8 +55,8 @@ class LauncherScriptTest {
         int cds = exec.indexOf("$cds");
         assertTrue(xrs > 0, "-Xrs missing: " + exec);
         assertTrue(cds > xrs, "$cds must follow -Xrs: " + exec);
-        assertTrue(exec.get(xrs - 1).contains("JAVA") && exec.get(xrs - 1).contains("java"),
-                "-Xrs should directly follow the java: " + exec.get(xrs - 1));
+        assertEquals("\"$java\"", exec.get(xrs - 1), "-Xrs should directly follow the java");
+        assertTrue(text.contains("java=${JAVA:-java}"), "JAVA chooses the java, default java on PATH");
         assertEquals(Relaunch.TUNING, exec.subList(xrs + 1, cds));
     }
 

@@ -39,7 +39,9 @@ class RelaunchTest {
     @Test
     void tuningIsWhatWasMeasured() {
         assertEquals(List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1",
-                "-XX:ReservedCodeCacheSize=16m", "-XX:-UsePerfData", "-Xss256k", "-Xms4m", "-Xmx64m"), Relaunch.TUNING);
+                "-XX:ReservedCodeCacheSize=16m", "-XX:-UsePerfData", "-Xss256k", "-Xms4m", "-Xmx64m",
+                "-XX:+UnlockDiagnosticVMOptions", "-XX:GuaranteedSafepointInterval=0", "-XX:AsyncDeflationInterval=0",
+                "--enable-native-access=ALL-UNNAMED"), Relaunch.TUNING);
     }
 
     @Test
@@ -137,9 +139,23 @@ class RelaunchTest {
         assertFalse(Relaunch.setsSameOption(List.of(), "-Xss256k"));
     }
 
+    /** An archive as the build leaves it: written by the JVM running these tests. */
+    private void archiveFromThisJvm() throws IOException {
+        Files.writeString(dir.resolve("dewy.jsa"), "archive");
+        Files.writeString(dir.resolve("dewy.jsa.version"), System.getProperty("java.runtime.version") + "\n");
+    }
+
+    @Test
+    void cdsArchiveFromAnotherJvmOrWithoutItsVersionIsNotUsed() throws IOException {
+        Files.writeString(dir.resolve("dewy.jsa"), "archive");
+        assertFalse(String.join(" ", Relaunch.argv(DEWY, dir)).contains("SharedArchiveFile"), "no version file");
+        Files.writeString(dir.resolve("dewy.jsa.version"), "25.0.3+9-LTS\n");
+        assertFalse(String.join(" ", Relaunch.argv(DEWY, dir)).contains("SharedArchiveFile"), "another JVM's");
+    }
+
     @Test
     void cdsArchiveIsUsedWhenPresent() throws IOException {
-        Files.writeString(dir.resolve("dewy.jsa"), "archive");
+        archiveFromThisJvm();
         List<String> argv = Relaunch.argv(DEWY, dir);
         List<String> expected = new ArrayList<>();
         expected.add("/usr/bin/java");
@@ -154,12 +170,13 @@ class RelaunchTest {
     @Test
     void cdsArchiveMustBeARegularFile() throws IOException {
         Files.createDirectory(dir.resolve("dewy.jsa"));
+        Files.writeString(dir.resolve("dewy.jsa.version"), System.getProperty("java.runtime.version"));
         assertFalse(String.join(" ", Relaunch.argv(DEWY, dir)).contains("SharedArchiveFile"));
     }
 
     @Test
     void userCdsChoiceWins() throws IOException {
-        Files.writeString(dir.resolve("dewy.jsa"), "archive");
+        archiveFromThisJvm();
         for (String opt : List.of("-Xshare:off", "-XX:SharedArchiveFile=/other.jsa")) {
             List<String> cmd = List.of("java", opt, "-jar", "dewy.jar", "server", "--", "app");
             List<String> argv = Relaunch.argv(cmd, dir);

@@ -153,13 +153,19 @@ final class Dewy implements AutoCloseable {
     public void close() {
         if (process.isAlive()) {
             if (pid > 0) {
-                try {
-                    new ProcessBuilder("kill", "-9", Integer.toString(pid)).start().waitFor(5, TimeUnit.SECONDS);
-                } catch (IOException | InterruptedException e) {
-                    // fall through to destroying the launcher
-                }
+                killQuietly(pid);
             }
             process.destroyForcibly();
+        }
+    }
+
+    /** SIGKILL for clean-up: the process may well be gone already. */
+    static void killQuietly(int target) {
+        try {
+            new ProcessBuilder("kill", "-9", Integer.toString(target)).redirectErrorStream(true).start()
+                    .waitFor(5, TimeUnit.SECONDS);
+        } catch (IOException | InterruptedException e) {
+            // nothing left to clean up
         }
     }
 

@@ -130,6 +130,21 @@ class SignalsIT {
     }
 
     @Test
+    void aSuspendedApplicationStillDrainsAtOnce() throws Exception {
+        Path ready = tmp.resolve("ready");
+        try (Dewy dewy = Dewy.start(Mode.PID1, tmp, TestApp.command(List.of("--grace-period", "20s"), "pause", ready))) {
+            Dewy.awaitLines(ready, "ready", 1, Duration.ofSeconds(20));
+            int app = dewy.awaitStarted().app();
+            Dewy.kill(app, Signals.SIGSTOP);
+            Dewy.await("the child to stop", Duration.ofSeconds(5), () -> Dewy.state(app) == 'T');
+            long t0 = System.nanoTime();
+            dewy.signal(Signals.SIGTERM);
+            assertEquals(143, dewy.awaitExit(Duration.ofSeconds(30)), "TERM, then CONT so it can act on it");
+            assertTrue(System.nanoTime() - t0 < Duration.ofSeconds(5).toNanos(), "not KILLed at the grace end");
+        }
+    }
+
+    @Test
     void jsonLogsCarryTheSignalLine() throws Exception {
         Path rec = tmp.resolve("rec");
         try (Dewy dewy = Dewy.start(Mode.PID1, tmp, TestApp.command(List.of("-l", "debug", "--log-format", "json"),

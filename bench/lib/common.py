@@ -1,0 +1,178 @@
+"""Shared helpers for the dewy benchmarks (python3 standard library only)."""
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import time
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")  # what `getconf CLK_TCK` prints
+UNSHARE = ["unshare", "--pid", "--fork", "--mount-proc"]
+
+
+def log(*parts):
+    print("  [bench]", *parts, file=sys.stderr, flush=True)
+
+
+def percentile(values, p):
+    """Linear interpolation between closest ranks (numpy's default); p in 0..100."""
+    if not values:
+        return None
+    xs = sorted(values)
+    if len(xs) == 1:
+        return xs[0]
+    k = (len(xs) - 1) * p / 100.0
+    lo = int(k)
+    hi = min(lo + 1, len(xs) - 1)
+    return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
+
+
+def summary(values):
+    if not values:
+        return {"n": 0}
+    return {
+        "n": len(values),
+        "median": statistics.median(values),
+        "p90": percentile(values, 90),
+        "p99": percentile(values, 99),
+        "min": min(values),
+        "max": max(values),
+        "mean": statistics.fmean(values),
+    }
+
+
+def write_json(path, data):
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(data, f, indent=2, sort_keys=True)
+        f.write("\n")
+    os.replace(tmp, path)
+
+
+def children(pid):
+    """Host PIDs of pid's children (every thread's children file)."""
+    out = []
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            try:
+                with open(f"/proc/{pid}/task/{tid}/children") as f:
+                    out.extend(int(x) for x in f.read().split())
+            except OSError:
+                pass
+    except OSError:
+        pass
+    return out
+
+
+def wait_for_child(pid, timeout):
+    """The first child of pid (the init that `unshare --fork` starts), or None after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        kids = children(pid)
+        if kids:
+            return kids[0]
+        time.sleep(0.002)
+    return None
+
+
+def proc_stat(pid):
+    """(state, utime+stime in ticks) of a whole process (all threads) from /proc/PID/stat fields 3, 14, 15."""
+    with open(f"/proc/{pid}/stat") as f:
+        s = f.read()
+    rest = s[s.rindex(")") + 2:].split()
+    # rest[0] is field 3 (state); field N is rest[N-3]
+    return rest[0], int(rest[14 - 3]) + int(rest[15 - 3])
+
+
+def proc_status(pid, key):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return line.split(":", 1)[1].strip()
+    return None
+
+
+def rss_mib(pid):
+    v = proc_status(pid, "VmRSS")  # "12345 kB"
+    return int(v.split()[0]) / 1024.0 if v else None
+
+
+def task_totals(pid):
+    """Sum over the live threads: on-CPU ns (schedstat field 1) and context switches (voluntary + involuntary)."""
+    run_ns = 0
+    switches = 0
+    threads = 0
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return None
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                run_ns += int(f.read().split()[0])
+            with open(f"/proc/{pid}/task/{tid}/status") as f:
+                for line in f:
+                    if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
+                        switches += int(line.split(":")[1])
+            threads += 1
+        except OSError:
+            pass
+    return {"run_ns": run_ns, "switches": switches, "threads": threads}
+
+
+def per_thread(pid):
+    """{tid: {"comm", "run_ns", "switches"}} for the live threads of pid."""
+    out = {}
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return out
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                comm = f.read().strip()
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                run_ns = int(f.read().split()[0])
+            sw = 0
+            with open(f"/proc/{pid}/task/{tid}/status") as f:
+                for line in f:
+                    if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
+                        sw += int(line.split(":")[1])
+            out[tid] = {"comm": comm, "run_ns": run_ns, "switches": sw}
+        except OSError:
+            pass
+    return out
+
+
+def stop_tree(popen, init_pid, sig=signal.SIGTERM, timeout=10.0):
+    """Signal the init (host PID) and wait for the unshare (or the process itself). SIGKILL if it outlives timeout.
+
+    Returns (returncode, seconds to exit, killed?)."""
+    t0 = time.monotonic()
+    target = init_pid if init_pid else popen.pid
+    try:
+        os.kill(target, sig)
+    except ProcessLookupError:
+        pass
+    killed = False
+    try:
+        rc = popen.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        killed = True
+        for p in (target, popen.pid):
+            try:
+                os.kill(p, signal.SIGKILL)  # SIGKILL of a namespace's init ends the whole namespace
+            except ProcessLookupError:
+                pass
+        rc = popen.wait(timeout=10)
+    return rc, time.monotonic() - t0, killed
+
+
+def variant_env(java=None):
+    env = dict(os.environ)
+    for k in ("JAVA", "DEWY_JAVA_OPTS", "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS"):
+        env.pop(k, None)
+    if java:
+        env["JAVA"] = java
+    return env

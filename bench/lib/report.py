@@ -1,0 +1,261 @@
+#!/usr/bin/python3
+"""Turns bench/results/raw/*.json (and facts.txt) into the Markdown report."""
+import json
+import os
+import sys
+
+RAW = sys.argv[1]
+notes = []  # anything odd, listed at the end
+
+
+def load(name):
+    try:
+        with open(os.path.join(RAW, name)) as f:
+            return json.load(f)
+    except (OSError, ValueError) as e:
+        notes.append(f"`{name}` missing or unreadable ({e.__class__.__name__}): that benchmark failed or was cut off;"
+                     f" see {RAW}/*.stderr")
+        return None
+
+
+def facts():
+    out = {}
+    try:
+        with open(os.path.join(RAW, "facts.txt")) as f:
+            for line in f:
+                if ":" in line:
+                    k, v = line.split(":", 1)
+                    out[k.strip()] = v.strip()
+    except OSError:
+        pass
+    return out
+
+
+def f(x, digits=1):
+    if x is None:
+        return "n/a"
+    return f"{x:,.{digits}f}"
+
+
+def ratio(a, b):
+    if a is None or not b:
+        return "n/a"
+    return f"{a / b:,.1f}x" if a / b >= 10 else f"{a / b:,.2f}x"
+
+
+def table(head, rows):
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" if i == 0 else "---:" for i in range(len(head))) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+F = facts()
+quick = F.get("mode") == "quick"
+md = []
+md.append(f"# dewy benchmarks ({F.get('mode', '?')} run)")
+md.append("")
+md.append(f"{F.get('date', '')}, dewy `{F.get('dewy_home', '?')}` (commit {F.get('commit', '?')}), "
+          f"run took {F.get('duration', '?')}.")
+md.append("")
+md.append("> **Noisy figures.** This 2-core VM is shared with another engineer compiling at the same time (load "
+          f"average {F.get('load_start', '?')} at the start, {F.get('load_end', '?')} at the end). Variants are "
+          "interleaved or run side by side where the benchmark allows, so they share the noise, but absolute "
+          "numbers, tails (p90/p99/max) and small differences should be read with care."
+          + (" This is a `--quick` smoke run: counts are reduced and the idle window is 10 s." if quick else ""))
+md.append("")
+md.append("## Machine")
+md.append("")
+md.append(table(["fact", "value"], [
+    ["nproc", F.get("nproc")], ["CPU", F.get("cpu")], ["kernel", F.get("kernel")],
+    ["java (fast path, re-exec path)", F.get("java17")], ["JDK 25", F.get("java25")],
+    ["tini", F.get("tini")], ["hyperfine", F.get("hyperfine")], ["python3", F.get("python")],
+    ["AppCDS (classes from an archive / loaded)", F.get("cds")],
+]))
+md.append("")
+
+# 1. start-up -------------------------------------------------------------------------------------------------------
+s = load("startup.json")
+if s:
+    v = {x["name"]: x for x in s["variants"]}
+    floor = v.get("bare", {}).get("stats", {}).get("median")
+    tini = v.get("tini", {}).get("stats", {}).get("median")
+    md.append("## 1. Start-up to child exec")
+    md.append("")
+    md.append(f"Harness CLOCK_REALTIME right before spawning, to the child's own `date +%s%N`; {s['runs']} runs per "
+              f"variant after {s['warmup']} warm-up rounds, variants interleaved round by round. The bare `date` row "
+              "is the floor (harness spawn + date's own start); \"over floor\" subtracts it. Ratios are of the "
+              "raw medians.")
+    md.append("")
+    rows = []
+    for name in ("bare", "tini", "dewy", "dewy_reexec", "dewy_jdk25"):
+        if name not in v:
+            continue
+        x = v[name]
+        st = x["stats"]
+        med = st.get("median")
+        rows.append([x["label"], f"{st.get('n', 0)}" + (f" ({len(x['errors'])} failed)" if x["errors"] else ""),
+                     f(med, 2), f(st.get("p90"), 2), f(med - floor, 2) if med is not None and floor else "n/a",
+                     ratio(med, tini), ratio(med, floor)])
+        if x["errors"]:
+            notes.append(f"start-up, {x['label']}: {len(x['errors'])} runs failed ({x['errors'][0]})")
+    md.append(table(["variant", "runs", "median ms", "p90 ms", "median over floor ms", "vs tini", "vs bare"], rows))
+    md.append("")
+    md.append("JDK 25 row: `target/dewy.jsa` was written by JDK 17, so JDK 25 rejects it and runs with **no CDS at "
+              "all** (see the AppCDS line above: no class comes from an archive, not even from the JDK's default "
+              "one, since `-XX:SharedArchiveFile` replaces it).")
+    md.append("")
+    fast = v.get("dewy", {}).get("stats", {}).get("median")
+    if fast is not None and fast > 250:
+        notes.append(f"start-up: the fast path's median is {fast:.0f} ms, above 250 ms")
+
+# 2. hyperfine ------------------------------------------------------------------------------------------------------
+h = load("hyperfine.json")
+if h:
+    res = {r["command"]: r for r in h["results"]}
+    md.append("## 2. Whole run (hyperfine)")
+    md.append("")
+    md.append(f"`hyperfine -N --warmup {F.get('hf_warmup', '?')} --runs {F.get('hf_runs', '?')}`: from exec of the "
+              "command to its exit, child `/bin/true`. hyperfine runs the commands one after the other (not "
+              "interleaved). Median as exported by hyperfine.")
+    md.append("")
+    tini = res.get("tini", {}).get("median")
+    bare = res.get("bare", {}).get("median")
+    rows = []
+    for name, r in res.items():
+        med = r["median"]
+        rows.append([f"`{name}`: `{F.get('hf_cmd_' + name, name)}`", len(r.get("times", [])), f(med * 1e3, 2),
+                     f"{f(r['mean'] * 1e3, 2)} ± {f((r.get('stddev') or 0) * 1e3, 2)}", f(r["min"] * 1e3, 2),
+                     f(r["max"] * 1e3, 2), ratio(med, tini), ratio(med, bare)])
+        codes = set(r.get("exit_codes", [0]))
+        if codes != {0}:
+            notes.append(f"hyperfine: `{name}` exit codes {sorted(codes)}")
+    md.append(table(["command", "runs", "median ms", "mean ± σ ms", "min ms", "max ms", "vs tini", "vs bare"], rows))
+    md.append("")
+
+# 3. idle -----------------------------------------------------------------------------------------------------------
+d = load("idle.json")
+if d:
+    md.append("## 3. Idle cost")
+    md.append("")
+    md.append(f"dewy (fast path) and tini started together, each PID 1 of its own `unshare --pid --fork "
+              f"--mount-proc` with child `sleep 1000`. Read from the host's /proc of the init (the child of "
+              f"`unshare`): CPU = utime+stime (/proc/PID/stat fields 14+15, whole process, CLK_TCK="
+              f"{d['clk_tck']}, so 0.01 s resolution) at t={d['settle_s']:.0f} s and t="
+              f"{d['settle_s'] + d['window_s']:.0f} s; the idle figures are the difference, so start-up is "
+              "excluded. On-CPU ms (sum of the live threads' schedstat) and context switches give a finer view of "
+              "the same window. RSS at the end of the window. Then SIGTERM to each init.")
+    md.append("")
+    ini = d["inits"]
+    trss = ini.get("tini", {}).get("rss_mib")
+    rows = []
+    for name in ("dewy", "tini"):
+        r = ini.get(name, {})
+        if "error" in r or "idle_cpu_s" not in r:
+            notes.append(f"idle, {name}: {r.get('error', 'no reading')}")
+            rows.append([name] + ["failed"] * 9)
+            continue
+        t = r.get("term", {})
+        rows.append([name, f(r["rss_mib"], 1) + (f" ({ratio(r['rss_mib'], trss)} tini)" if name != "tini" else ""),
+                     f(r["total_cpu_s"], 2), f(r["idle_cpu_s"], 2), f(r["idle_cpu_s_per_min"], 3),
+                     f(r["idle_run_ms_per_min"], 2), f(r["idle_switches_per_min"], 0), r["at_end"]["threads"],
+                     f"{t.get('returncode')} in {f(t.get('exit_s', 0) * 1e3, 0)} ms"
+                     + (" (needed SIGKILL)" if t.get("needed_sigkill") else ""),
+                     "yes" if r.get("app_children") else "no"])
+        if t.get("needed_sigkill") or t.get("returncode") not in (143,):
+            notes.append(f"idle, {name}: after SIGTERM the unshare returned {t.get('returncode')}"
+                         + (", SIGKILL was needed" if t.get("needed_sigkill") else "") + " (expected 143, the"
+                         " child's SIGTERM death as 128+15)")
+        if name == "dewy" and r["idle_cpu_s_per_min"] > 0.05:
+            notes.append(f"idle: dewy used {r['idle_cpu_s_per_min']:.3f} CPU s per idle minute, not near zero")
+    md.append(table(["init", "VmRSS MiB", "CPU s total", f"CPU s in {d['window_s']:.0f} s idle",
+                     "CPU s / idle min", "on-CPU ms / idle min", "ctx switches / idle min", "threads",
+                     "SIGTERM: exit status, time", "child was running"], rows))
+    md.append("")
+    busy = ini.get("dewy", {}).get("threads_by_wakeups")
+    if busy:
+        md.append("dewy's threads that woke up during the idle window (wake-ups = context switches; per minute): "
+                  + ", ".join(f"`{b['comm']}` {b['switches_per_min']:.0f} ({b['run_ms_per_min']:.1f} ms)"
+                              for b in busy[:8]) + ".")
+        md.append("")
+
+# 4. signals --------------------------------------------------------------------------------------------------------
+g = load("signals.json")
+if g:
+    m = g["modes"]
+    md.append("## 4. Signal-forward latency")
+    md.append("")
+    md.append(f"{g['count']} SIGUSR2 per target, one at a time (the next only after the child answered or "
+              f"{g['per_timeout_s']:.0f} s passed; whole loop bounded at {g['total_timeout_s']:.0f} s). Latency = "
+              "child's CLOCK_MONOTONIC right after `sigwaitinfo` returns minus the harness's CLOCK_MONOTONIC right "
+              "before `kill()`. dewy (fast path, log level info) and tini are PID 1 under unshare and get the "
+              "signal; tini forwards to its child only, dewy to the child's process group. `direct` sends to the "
+              "child itself (floor). The three run at the same time and take turns, one signal each per round (who "
+              "goes first rotates). Under background load the scheduler's wake-up placement dominates these "
+              "microsecond figures, so even the floor can come out above an init in a given run.")
+    md.append("")
+    tini = m.get("tini", {}).get("stats_us", {}).get("median")
+    floor = m.get("direct", {}).get("stats_us", {}).get("median")
+    rows = []
+    for name in ("direct", "tini", "dewy"):
+        r = m.get(name)
+        if not r:
+            continue
+        st = r["stats_us"]
+        rows.append([name, r["sent"], r["received"], r["lost"], f(st.get("median"), 1), f(st.get("p90"), 1),
+                     f(st.get("p99"), 1), f(st.get("max"), 0), f(r["first_us"][0], 0) if r["first_us"] else "n/a",
+                     ratio(st.get("median"), tini), ratio(st.get("median"), floor)])
+        if r.get("error"):
+            notes.append(f"signals, {name}: {r['error']}")
+        if r["lost"] or r["late"]:
+            notes.append(f"signals, {name}: {r['lost']} of {r['sent']} signals not answered within "
+                         f"{g['per_timeout_s']:.0f} s ({r['late']} answered late)")
+        if name != "direct" and r["term"].get("returncode") != 143:
+            notes.append(f"signals, {name}: after SIGTERM the unshare returned {r['term'].get('returncode')}")
+    md.append(table(["target", "sent", "answered", "lost", "median µs", "p90 µs", "p99 µs", "max µs", "first µs",
+                     "vs tini", "vs direct"], rows))
+    md.append("")
+
+# 5. reaping --------------------------------------------------------------------------------------------------------
+r5 = load("reap.json")
+if r5:
+    md.append("## 5. Reaping orphans")
+    md.append("")
+    md.append(f"The application (python3) starts a dash loop making {r5['orphans']:,} orphans by double fork "
+              "(`( : & )`: the subshell and the background `:` both exit at once, the `:` is re-parented to PID 1) "
+              "and polls /proc/*/stat every 10 ms for state-Z processes. Total = just before the loop starts until "
+              "a poll after the loop ended sees no zombie; tail = loop end to that poll. Init CPU = PID 1's "
+              f"utime+stime over the same span. Bounds: fork loop {r5['fork_bound_s']:.0f} s, zombie wait "
+              f"{r5['bound_s']:.0f} s. {r5['rounds']} round(s) per init, medians shown. Process creation is slow "
+              "on this VM (1.5-4 ms per fork), so the total is mostly the fork loop itself; peak zombies, tail "
+              "and init CPU show the reaper.")
+    md.append("")
+    mm = r5["modes"]
+    tini = mm.get("tini", {}).get("total_ms", {}).get("median")
+    rows = []
+    for name in ("dewy", "tini"):
+        x = mm.get(name)
+        if not x:
+            continue
+        codes = sorted({r.get("returncode") for r in x["runs"]})
+        rows.append([name, f"{len(x['runs']) - x['failed']}/{len(x['runs'])}", f(x["total_ms"].get("median"), 0),
+                     f(x["fork_phase_ms"].get("median"), 0), f(x["tail_ms"].get("median"), 1),
+                     f(x["peak_zombies"].get("median"), 0), f(x["init_cpu_s"].get("median"), 2),
+                     ", ".join(str(c) for c in codes), ratio(x["total_ms"].get("median"), tini)])
+        for r in x["runs"]:
+            if r.get("error") or r.get("timed_out") or r.get("returncode") != 0:
+                notes.append(f"reaping, {name} round {r['round']}: rc {r.get('returncode')}, "
+                             f"{r.get('error') or ''} {('timed out: ' + r['timed_out']) if r.get('timed_out') else ''}")
+    md.append(table(["init", "ok runs", "total ms", "fork loop ms", "tail ms", "peak zombies", "init CPU s",
+                     "exit status", "total vs tini"], rows))
+    md.append("")
+
+# notes -------------------------------------------------------------------------------------------------------------
+for line in F.get("jdk25_warnings", "").split(" || "):
+    if line:
+        notes.append(f"JDK 25 prints on dewy's stderr: \"{line}\"")
+md.append("## Flags raised by the script")
+md.append("")
+md.extend(f"- {n}" for n in notes) if notes else md.append("- none")
+md.append("")
+md.append(f"Raw data: `{RAW}/` (JSON per benchmark, stderr of every init).")
+print("\n".join(md))

@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# dewy benchmarks: start-up to exec, whole run, idle cost, signal-forward latency, reaping; dewy side by side with
+# tini and with no init. Prints a Markdown report on stdout and writes it to bench/results/latest.md; progress goes
+# to stderr, raw data to bench/results/raw/. See bench/README.md.
+#
+#   bench/run.sh [--quick]       DEWY_HOME=dir (default: ../target next to this script) holds dewy, dewy.jar, dewy.jsa
+#
+# Needs root (unshare --pid), tini, hyperfine, python3 (/usr/bin/python3), GNU env; JDK 25 is optional (JAVA25).
+set -u
+
+here=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
+quick=0
+for a in "$@"; do
+  case $a in
+    --quick) quick=1 ;;
+    -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "run.sh: unknown argument $a (try --help)" >&2; exit 2 ;;
+  esac
+done
+
+DEWY_HOME=$(CDPATH='' cd -- "${DEWY_HOME:-$here/../target}" 2>/dev/null && pwd) || {
+  echo "run.sh: DEWY_HOME (${DEWY_HOME:-$here/../target}) does not exist; build first (mvn package)" >&2; exit 2; }
+JAVA25=${JAVA25:-/usr/lib/jvm/temurin-25-jdk-amd64/bin/java}
+PY=/usr/bin/python3
+RES=$here/results
+RAW=$RES/raw
+LIB=$here/lib
+
+for f in "$DEWY_HOME/dewy" "$DEWY_HOME/dewy.jar"; do
+  [ -e "$f" ] || { echo "run.sh: $f missing; build first (mvn package)" >&2; exit 2; }
+done
+for t in tini hyperfine unshare java "$PY"; do
+  command -v "$t" >/dev/null || { echo "run.sh: $t not found" >&2; exit 2; }
+done
+[ "$(id -u)" = 0 ] || { echo "run.sh: needs root (unshare --pid --fork --mount-proc)" >&2; exit 2; }
+
+# The fast path must use the default java (JDK 17) and dewy's own flags only.
+unset JAVA DEWY_JAVA_OPTS JAVA_TOOL_OPTIONS _JAVA_OPTIONS JDK_JAVA_OPTIONS
+
+if [ $quick = 1 ]; then
+  mode=quick; su_runs=5; su_warm=1; hf_runs=5; hf_warm=1; idle_window=10; sig_count=200; orphans=1000; reap_rounds=1
+else
+  mode=full; su_runs=20; su_warm=2; hf_runs=20; hf_warm=3; idle_window=60; sig_count=1000; orphans=10000; reap_rounds=1
+fi
+
+rm -rf "$RAW"
+mkdir -p "$RAW"
+t_start=$(date +%s)
+say() { printf '== %s\n' "$*" >&2; }
+fact() { printf '%s: %s\n' "$1" "$2" >>"$RAW/facts.txt"; }
+# step NAME TIMEOUT CMD...: run a benchmark with an outer time bound; a failure is reported, the run goes on
+step() {
+  local name=$1 limit=$2; shift 2
+  say "$name (bound ${limit}s)"
+  timeout --signal=TERM --kill-after=15 "$limit" "$@" >&2
+  local rc=$?
+  [ $rc = 0 ] || say "$name FAILED (exit $rc)"
+  return 0
+}
+
+# ---- machine facts --------------------------------------------------------------------------------------------
+fact mode "$mode"
+fact date "$(date -u '+%Y-%m-%d %H:%M UTC')"
+fact dewy_home "$DEWY_HOME"
+fact commit "$(git -C "$here/.." rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$here/.." diff --quiet HEAD -- src pom.xml 2>/dev/null || echo ' (+ local changes)')"
+fact load_start "$(cut -d' ' -f1-3 /proc/loadavg)"
+fact nproc "$(nproc)"
+fact cpu "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | sort | uniq -c | sed 's/^ *\([0-9]*\) /\1 x /' | paste -sd';')"
+fact kernel "$(uname -sr)"
+fact java17 "$(java -version 2>&1 | head -n1)"
+if [ -x "$JAVA25" ]; then fact java25 "$("$JAVA25" -version 2>&1 | head -n1)"; else fact java25 "not found ($JAVA25); skipped"; fi
+fact tini "$(tini --version 2>&1 | head -n1)"
+fact hyperfine "$(hyperfine --version 2>&1 | head -n1)"
+fact python "$("$PY" --version 2>&1)"
+fact hf_runs "$hf_runs"
+fact hf_warmup "$hf_warm"
+sed 's/^/   /' "$RAW/facts.txt" >&2
+
+# Which classes come from a CDS archive, per JDK (one run each, -Xlog:class+load to a file).
+cds_count() {  # JAVA-or-empty LABEL
+  local log=$RAW/cds-$2.log
+  JAVA=$1 DEWY_JAVA_OPTS="-Xlog:class+load=info:file=$log" "$DEWY_HOME/dewy" server -- /bin/true \
+    2>"$RAW/cds-$2.stderr" >/dev/null
+  printf '%s %s/%s' "$2" "$(grep -c 'source: shared objects file' "$log" 2>/dev/null)" "$(wc -l <"$log" 2>/dev/null)"
+}
+cds="$(cds_count "" jdk17)"
+if [ -x "$JAVA25" ]; then
+  cds="$cds; $(cds_count "$JAVA25" jdk25)"
+  fact jdk25_warnings "$(grep -v '^time=' "$RAW/cds-jdk25.stderr" | grep -i 'warning' | head -n3 | paste -sd'|' | sed 's/|/ || /g')"
+fi
+fact cds "$cds"
+
+# ---- 1. start-up to child exec --------------------------------------------------------------------------------
+step "1/5 start-up to child exec ($su_runs runs x 5 variants)" 400 \
+  "$PY" "$LIB/startup.py" --dewy-home "$DEWY_HOME" --java25 "$JAVA25" --runs "$su_runs" --warmup "$su_warm" \
+  --out "$RAW/startup.json"
+
+# ---- 2. whole run with hyperfine ------------------------------------------------------------------------------
+hf_dewy="$DEWY_HOME/dewy server -- /bin/true"
+hf_reexec="java -jar $DEWY_HOME/dewy.jar server -- /bin/true"
+fact hf_cmd_dewy "$hf_dewy"; fact hf_cmd_dewy_reexec "$hf_reexec"
+fact hf_cmd_tini "tini -- /bin/true"; fact hf_cmd_bare "/bin/true"
+step "2/5 whole run (hyperfine, $hf_runs runs)" 400 \
+  hyperfine -N --style basic --warmup "$hf_warm" --runs "$hf_runs" --export-json "$RAW/hyperfine.json" \
+  -n dewy "'$DEWY_HOME/dewy' server -- /bin/true" \
+  -n dewy_reexec "java -jar '$DEWY_HOME/dewy.jar' server -- /bin/true" \
+  -n tini "tini -- /bin/true" \
+  -n bare "/bin/true"
+
+# ---- 3. idle cost ---------------------------------------------------------------------------------------------
+step "3/5 idle cost (5 s settle + ${idle_window} s window)" $((idle_window + 60)) \
+  "$PY" "$LIB/idle.py" --dewy-home "$DEWY_HOME" --settle 5 --window "$idle_window" --logdir "$RAW" \
+  --out "$RAW/idle.json"
+
+# ---- 4. signal-forward latency --------------------------------------------------------------------------------
+step "4/5 signal-forward latency ($sig_count signals per target)" 240 \
+  "$PY" "$LIB/siglat.py" --dewy-home "$DEWY_HOME" --count "$sig_count" --per-timeout 2 --total-timeout 120 \
+  --logdir "$RAW" --out "$RAW/signals.json"
+
+# ---- 5. reaping -----------------------------------------------------------------------------------------------
+step "5/5 reaping ($orphans orphans, $reap_rounds round(s) per init)" $(((180 + 60 + 60) * 2 * reap_rounds)) \
+  "$PY" "$LIB/reap.py" --dewy-home "$DEWY_HOME" --orphans "$orphans" --rounds "$reap_rounds" --bound 60 \
+  --fork-bound 180 --logdir "$RAW" --out "$RAW/reap.json"
+
+# ---- report ---------------------------------------------------------------------------------------------------
+t_end=$(date +%s)
+fact load_end "$(cut -d' ' -f1-3 /proc/loadavg)"
+fact duration "$(( (t_end - t_start) / 60 )) min $(( (t_end - t_start) % 60 )) s"
+"$PY" "$LIB/report.py" "$RAW" >"$RES/latest.md.tmp" && mv "$RES/latest.md.tmp" "$RES/latest.md"
+cat "$RES/latest.md"
