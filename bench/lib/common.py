@@ -169,10 +169,12 @@ def stop_tree(popen, init_pid, sig=signal.SIGTERM, timeout=10.0):
     return rc, time.monotonic() - t0, killed
 
 
-def variant_env(java=None):
+def variant_env(java=None, opts=None):
     env = dict(os.environ)
     for k in ("JAVA", "DEWY_JAVA_OPTS", "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS"):
         env.pop(k, None)
     if java:
         env["JAVA"] = java
+    if opts:
+        env["DEWY_JAVA_OPTS"] = opts
     return env

@@ -37,13 +37,17 @@ def main():
     inits = {
         "dewy": [os.path.join(a.dewy_home, "dewy"), "server", "--", "sleep", "1000"],
         "tini": ["tini", "--", "sleep", "1000"],
+        # ablation: dewy with HotSpot's default periodic ticks (safepoint every 1 s, monitor deflation every 250 ms)
+        "dewy_jvm_ticks": [os.path.join(a.dewy_home, "dewy"), "server", "--", "sleep", "1000"],
     }
+    envs = {name: variant_env() for name in inits}
+    envs["dewy_jvm_ticks"] = variant_env(opts="-XX:GuaranteedSafepointInterval=1000 -XX:AsyncDeflationInterval=250")
     procs, pids, logs, res = {}, {}, {}, {}
     t_start = time.monotonic()
     for name, cmd in inits.items():
         logs[name] = open(os.path.join(a.logdir, f"idle-{name}.stderr"), "wb")
         procs[name] = subprocess.Popen(UNSHARE + cmd, stdin=subprocess.DEVNULL, stdout=logs[name],
-                                       stderr=logs[name], env=variant_env())
+                                       stderr=logs[name], env=envs[name])
     try:
         for name in inits:
             pids[name] = wait_for_child(procs[name].pid, 10)

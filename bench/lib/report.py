@@ -57,10 +57,10 @@ md.append("")
 md.append(f"{F.get('date', '')}, dewy `{F.get('dewy_home', '?')}` (commit {F.get('commit', '?')}), "
           f"run took {F.get('duration', '?')}.")
 md.append("")
-md.append("> **Noisy figures.** This 2-core VM is shared with another engineer compiling at the same time (load "
-          f"average {F.get('load_start', '?')} at the start, {F.get('load_end', '?')} at the end). Variants are "
-          "interleaved or run side by side where the benchmark allows, so they share the noise, but absolute "
-          "numbers, tails (p90/p99/max) and small differences should be read with care."
+md.append(f"> **Noise.** Load average {F.get('load_start', '?')} at the start, {F.get('load_end', '?')} at the end, "
+          "on a 2-core VM (the benchmarks themselves keep about one core busy). Variants are interleaved or run side "
+          "by side where the benchmark allows, so they share the noise, but absolute numbers, tails (p90/p99/max) "
+          "and small differences should be read with care."
           + (" This is a `--quick` smoke run: counts are reduced and the idle window is 10 s." if quick else ""))
 md.append("")
 md.append("## Machine")
@@ -87,7 +87,8 @@ if s:
               "raw medians.")
     md.append("")
     rows = []
-    for name in ("bare", "tini", "dewy", "dewy_reexec", "dewy_jdk25"):
+    for name in ("bare", "tini", "dewy", "dewy_reexec", "dewy_no_appcds", "dewy_asm", "dewy_default_flags",
+                 "dewy_jdk25"):
         if name not in v:
             continue
         x = v[name]
@@ -100,9 +101,9 @@ if s:
             notes.append(f"start-up, {x['label']}: {len(x['errors'])} runs failed ({x['errors'][0]})")
     md.append(table(["variant", "runs", "median ms", "p90 ms", "median over floor ms", "vs tini", "vs bare"], rows))
     md.append("")
-    md.append("JDK 25 row: `target/dewy.jsa` was written by JDK 17, so JDK 25 rejects it and runs with **no CDS at "
-              "all** (see the AppCDS line above: no class comes from an archive, not even from the JDK's default "
-              "one, since `-XX:SharedArchiveFile` replaces it).")
+    md.append("Rows `fast path, ...` are ablations: the same launcher without one start-up aid each. The JDK 25 row "
+              "uses JDK 25's own default CDS archive: `target/dewy.jsa` was written by JDK 17, and the launcher offers "
+              "it only to the JVM that wrote it.")
     md.append("")
     fast = v.get("dewy", {}).get("stats", {}).get("median")
     if fast is not None and fast > 250:
@@ -148,7 +149,7 @@ if d:
     ini = d["inits"]
     trss = ini.get("tini", {}).get("rss_mib")
     rows = []
-    for name in ("dewy", "tini"):
+    for name in ("dewy", "tini", "dewy_jvm_ticks"):
         r = ini.get(name, {})
         if "error" in r or "idle_cpu_s" not in r:
             notes.append(f"idle, {name}: {r.get('error', 'no reading')}")
@@ -232,7 +233,7 @@ if r5:
     mm = r5["modes"]
     tini = mm.get("tini", {}).get("total_ms", {}).get("median")
     rows = []
-    for name in ("dewy", "tini"):
+    for name in ("dewy", "tini", "dewy_jvm_ticks"):
         x = mm.get(name)
         if not x:
             continue

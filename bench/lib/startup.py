@@ -8,6 +8,8 @@ harness's own spawn cost and date's own start-up, which every other variant pays
 """
 import argparse
 import os
+import re
+import shutil
 import subprocess
 import sys
 import time
@@ -29,10 +31,31 @@ def variants(dewy_home, java25):
         ("dewy_reexec", "`java -jar dewy.jar server -- date` (re-exec path, JDK 17)",
          ["java", "-jar", jar, "server", "--"] + CHILD, variant_env()),
     ]
+    # Ablations: the fast path without each start-up aid, to show what each one is worth.
+    java_home = os.path.dirname(os.path.dirname(os.path.realpath(shutil.which("java"))))
+    default_cds = os.path.join(java_home, "lib", "server", "classes.jsa")
+    v.append(("dewy_no_appcds", "fast path, JDK default CDS only (no dewy.jsa)", [dewy, "server", "--"] + CHILD,
+              variant_env(opts=f"-XX:SharedArchiveFile={default_cds}")))
+    v.append(("dewy_asm", "fast path, jnr-ffi ASM binding (not reflection)", [dewy, "server", "--"] + CHILD,
+              variant_env(opts="-Djnr.ffi.asm.enabled=true")))
+    v.append(("dewy_default_flags", "signals blocked + AppCDS, JVM default flags (no small-footprint flags)",
+              blocked_jvm(dewy_home) + ["-jar", jar, "server", "--"] + CHILD, variant_env()))
     if java25 and os.access(java25, os.X_OK):
-        v.append(("dewy_jdk25", "`JAVA=jdk25 dewy server -- date` (fast path, JDK 25, no CDS)",
+        v.append(("dewy_jdk25", "`JAVA=jdk25 dewy server -- date` (fast path, JDK 25, its default CDS)",
                   [dewy, "server", "--"] + CHILD, variant_env(java25)))
     return v
+
+
+def blocked_jvm(dewy_home):
+    """The launcher's env --block-signal ... java -Xrs, without its tuning flags (read from the launcher itself)."""
+    text = open(os.path.join(dewy_home, "dewy")).read()
+    block = re.search(r"--block-signal=([0-9,]+)", text).group(1)
+    sr = re.search(r"_JAVA_SR_SIGNUM=(\d+)", text).group(1)
+    cmd = ["env", f"--block-signal={block}", f"_JAVA_SR_SIGNUM={sr}", "java", "-Xrs"]
+    if os.path.exists(os.path.join(dewy_home, "dewy.jsa")):
+        cmd += [f"-XX:SharedArchiveFile={os.path.join(dewy_home, 'dewy.jsa')}", "-Xlog:cds=off",
+                "-Xlog:cds+dynamic=off"]
+    return cmd
 
 
 def one(cmd, env, timeout=30):

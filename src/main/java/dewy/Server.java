@@ -57,10 +57,14 @@ final class Server {
                         + Signals.JVM_SUSPEND_RESUME);
                 return EXIT_INIT_FAILED;
             }
-            posix.block(Signals.HANDLED);
-            posix.closeOnExecAbove2();
-            String why = posix.execve("/proc/self/exe", Relaunch.argv(proc.selfCmdline(), installDir),
-                    Relaunch.env(env));
+            String why;
+            try {
+                posix.block(Signals.HANDLED);
+                posix.closeOnExecAbove2();
+                why = posix.execve("/proc/self/exe", Relaunch.argv(proc.selfCmdline(), installDir), Relaunch.env(env));
+            } catch (RuntimeException e) {
+                why = e.getMessage();
+            }
             System.err.println("dewy: cannot re-exec the JVM with signals blocked: " + why);
             return EXIT_INIT_FAILED;
         }

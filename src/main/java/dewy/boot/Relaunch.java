@@ -13,7 +13,7 @@ import java.util.TreeMap;
  * How dewy's JVM gets every init signal blocked in every thread. A thread's mask is inherited when it is created,
  * so it must be blocked before the JVM starts: either by the launcher ({@code target/dewy}, the image entrypoint:
  * {@code env --block-signal=... _JAVA_SR_SIGNUM=63 java -Xrs ...}) or, for plain {@code java -jar dewy.jar}, by
- * blocking in main and re-executing the same command line with {@code -Xrs} (same PID, about 150-300 ms more).
+ * blocking in main and re-executing the same command line with {@code -Xrs} (same PID, one more JVM start: see README, Performance).
  */
 public final class Relaunch {
     /** Set in the re-executed JVM; guards against a loop and is removed from the application's environment. */
@@ -28,7 +28,7 @@ public final class Relaunch {
     public static final List<String> TUNING = List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
             "-XX:CICompilerCount=1", "-XX:ReservedCodeCacheSize=16m", "-XX:-UsePerfData", "-Xss256k", "-Xms4m",
             "-Xmx64m",
-            // no periodic safepoints or monitor-deflation ticks: an idle dewy wakes ~10 times in 20 s instead of ~110
+            // no periodic safepoints or monitor-deflation ticks (bench idle: 33 instead of 326 wake-ups a minute)
             "-XX:+UnlockDiagnosticVMOptions", "-XX:GuaranteedSafepointInterval=0", "-XX:AsyncDeflationInterval=0",
             // jffi loads its stub with System.load: JDK 22+ warns on stderr unless native access is granted
             "--enable-native-access=ALL-UNNAMED");

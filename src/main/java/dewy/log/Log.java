@@ -24,7 +24,7 @@ public final class Log {
     }
 
     /**
-     * Chooses level and format. tinylog itself is configured at the first log call: its start-up (about 20 ms) stays
+     * Chooses level and format. tinylog itself is configured at the first log call, so its start-up stays
      * off the path to the application's exec. Must run before the first log call.
      */
     public static void configure(Level lvl, Format f) {

@@ -54,7 +54,7 @@ public final class Posix {
      * {@code jffi/jni/<arch>-Linux} saves jffi from extracting it to /tmp on every start.
      */
     public static Posix load(Path installDir) {
-        // Reflection-based binding: ASM code generation costs ~150 ms more at start and nothing here is hot.
+        // Reflection-based binding: ASM code generation costs more at start (bench ablation) and nothing here is hot.
         if (System.getProperty("jnr.ffi.asm.enabled") == null) {
             System.setProperty("jnr.ffi.asm.enabled", "false");
         }
