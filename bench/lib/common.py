@@ -98,29 +98,6 @@ def rss_mib(pid):
     return int(v.split()[0]) / 1024.0 if v else None
 
 
-def task_totals(pid):
-    """Sum over the live threads: on-CPU ns (schedstat field 1) and context switches (voluntary + involuntary)."""
-    run_ns = 0
-    switches = 0
-    threads = 0
-    try:
-        tids = os.listdir(f"/proc/{pid}/task")
-    except OSError:
-        return None
-    for tid in tids:
-        try:
-            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
-                run_ns += int(f.read().split()[0])
-            with open(f"/proc/{pid}/task/{tid}/status") as f:
-                for line in f:
-                    if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
-                        switches += int(line.split(":")[1])
-            threads += 1
-        except OSError:
-            pass
-    return {"run_ns": run_ns, "switches": switches, "threads": threads}
-
-
 def per_thread(pid):
     """{tid: {"comm", "run_ns", "switches"}} for the live threads of pid."""
     out = {}

@@ -14,15 +14,16 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import (CLK_TCK, UNSHARE, children, log, per_thread, proc_stat, proc_status, rss_mib,  # noqa: E402
-                    stop_tree, task_totals, variant_env, wait_for_child, write_json)
+                    stop_tree, variant_env, wait_for_child, write_json)
 
 
 def snapshot(pid):
     state, ticks = proc_stat(pid)
-    t = task_totals(pid) or {}
+    threads = per_thread(pid)  # the totals are the sums over the live threads
     return {"state": state, "cpu_ticks": ticks, "cpu_s": ticks / CLK_TCK, "rss_mib": rss_mib(pid),
-            "threads": int(proc_status(pid, "Threads") or 0), "run_ns": t.get("run_ns"),
-            "switches": t.get("switches"), "per_thread": per_thread(pid)}
+            "threads": int(proc_status(pid, "Threads") or 0),
+            "run_ns": sum(t["run_ns"] for t in threads.values()),
+            "switches": sum(t["switches"] for t in threads.values()), "per_thread": threads}
 
 
 def main():

@@ -72,6 +72,22 @@ final class Dewy implements AutoCloseable {
         return start(mode, dir, Map.of(), args);
     }
 
+    /** Starts dewy, then waits until the application wrote "ready" to {@code ready} and dewy logged "started". */
+    static Dewy startReady(Mode mode, Path dir, Map<String, String> env, Path ready, String... args) throws IOException {
+        Dewy dewy = start(mode, dir, env, args);
+        try {
+            awaitLines(ready, "ready", 1, Duration.ofSeconds(20));
+            return dewy.awaitStarted();
+        } catch (RuntimeException | AssertionError e) {
+            dewy.close();
+            throw e;
+        }
+    }
+
+    static Dewy startReady(Mode mode, Path dir, Path ready, String... args) throws IOException {
+        return startReady(mode, dir, Map.of(), ready, args);
+    }
+
     /** dewy's PID as the host sees it (the child of unshare, or the launched process itself). */
     int pid() {
         if (pid < 0) {

@@ -49,10 +49,8 @@ class ReapIT {
     @Test
     void drainGivesTheGracePeriodToADescendantOutsideTheApplicationsGroup() throws Exception {
         Path out = tmp.resolve("out");
-        try (Dewy dewy = Dewy.start(Mode.PID1, tmp, TestApp.command(List.of("--grace-period", "10s"),
+        try (Dewy dewy = Dewy.startReady(Mode.PID1, tmp, out, TestApp.command(List.of("--grace-period", "10s"),
                 "slow-grandchild", out, 0, "setsid"))) {
-            Dewy.awaitLines(out, "ready", 1, Duration.ofSeconds(20));
-            dewy.awaitStarted();
             long t0 = System.nanoTime();
             dewy.signal(Signals.SIGTERM);
             assertEquals(143, dewy.awaitExit(Duration.ofSeconds(15)), "the application died of the stop signal");

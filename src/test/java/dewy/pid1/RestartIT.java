@@ -22,9 +22,8 @@ class RestartIT {
     @Test
     void usr1GivesANewChildAndTheOldOneIsGoneNotAZombie() throws Exception {
         Path rec = tmp.resolve("rec");
-        try (Dewy dewy = Dewy.start(Mode.PID1, tmp, TestApp.command(List.of(), "record", rec))) {
-            Dewy.awaitLines(rec, "ready", 1, Duration.ofSeconds(20));
-            int first = dewy.awaitStarted().app();
+        try (Dewy dewy = Dewy.startReady(Mode.PID1, tmp, rec, TestApp.command(List.of(), "record", rec))) {
+            int first = dewy.app();
             dewy.signal(Signals.SIGUSR1);
             dewy.awaitLog("msg=restarted generation=2", 1, Duration.ofSeconds(10));
             Dewy.awaitLines(rec, "ready", 2, Duration.ofSeconds(10));
@@ -40,9 +39,8 @@ class RestartIT {
     @Test
     void aBurstOfFiveUsr1NeverLeavesTwoChildrenRunning() throws Exception {
         Path rec = tmp.resolve("rec");
-        try (Dewy dewy = Dewy.start(Mode.PID1, tmp, TestApp.command(List.of("-l", "debug"), "record", rec))) {
-            Dewy.awaitLines(rec, "ready", 1, Duration.ofSeconds(20));
-            int first = dewy.awaitStarted().app();
+        try (Dewy dewy = Dewy.startReady(Mode.PID1, tmp, rec, TestApp.command(List.of("-l", "debug"), "record", rec))) {
+            int first = dewy.app();
             AtomicInteger most = new AtomicInteger();
             AtomicBoolean watching = new AtomicBoolean(true);
             Thread watcher = new Thread(() -> {
@@ -79,9 +77,7 @@ class RestartIT {
     void usr1DuringARestartIsQueuedAsExactlyOneMoreRestart() throws Exception {
         Path rec = tmp.resolve("rec");
         // the application needs 800 ms to stop: the next USR1s arrive while the restart is in progress
-        try (Dewy dewy = Dewy.start(Mode.PID1, tmp, TestApp.command(List.of(), "record", rec, 0, 800))) {
-            Dewy.awaitLines(rec, "ready", 1, Duration.ofSeconds(20));
-            dewy.awaitStarted();
+        try (Dewy dewy = Dewy.startReady(Mode.PID1, tmp, rec, TestApp.command(List.of(), "record", rec, 0, 800))) {
             dewy.signal(Signals.SIGUSR1);
             dewy.awaitLog("msg=restarting generation=1", 1, Duration.ofSeconds(5));
             dewy.signal(Signals.SIGUSR1);
@@ -99,10 +95,9 @@ class RestartIT {
     @Test
     void restartOfAChildThatIgnoresTermKillsItAfterTheGracePeriod() throws Exception {
         Path ready = tmp.resolve("ready");
-        try (Dewy dewy = Dewy.start(Mode.PID1, tmp, TestApp.command(List.of("--grace-period", "1s"), "ignore-term",
+        try (Dewy dewy = Dewy.startReady(Mode.PID1, tmp, ready, TestApp.command(List.of("--grace-period", "1s"), "ignore-term",
                 ready))) {
-            Dewy.awaitLines(ready, "ready", 1, Duration.ofSeconds(20));
-            int first = dewy.awaitStarted().app();
+            int first = dewy.app();
             long t0 = System.nanoTime();
             dewy.signal(Signals.SIGUSR1);
             dewy.awaitLog("msg=restarted generation=2", 1, Duration.ofSeconds(10));
@@ -117,9 +112,8 @@ class RestartIT {
     void restartIsRefusedAndTheOldGenerationKeepsRunningWhenTheCommandDisappeared() throws Exception {
         Path app = java.nio.file.Files.copy(Path.of(TestApp.path()), tmp.resolve("app-copy"));
         Path rec = tmp.resolve("rec");
-        try (Dewy dewy = Dewy.start(Mode.PID1, tmp, "--", app.toString(), "record", rec.toString())) {
-            Dewy.awaitLines(rec, "ready", 1, Duration.ofSeconds(20));
-            int first = dewy.awaitStarted().app();
+        try (Dewy dewy = Dewy.startReady(Mode.PID1, tmp, rec, "--", app.toString(), "record", rec.toString())) {
+            int first = dewy.app();
             java.nio.file.Files.delete(app);
             dewy.signal(Signals.SIGUSR1);
             dewy.awaitLog("restart refused", 1, Duration.ofSeconds(5));

@@ -27,9 +27,7 @@ class SignalsIT {
     @EnumSource(value = Mode.class, names = {"PID1", "PID1_RELAUNCH"})
     void everyForwardedSignalReachesTheChildAndDewyKeepsRunning(Mode mode) throws Exception {
         Path rec = tmp.resolve("rec");
-        try (Dewy dewy = Dewy.start(mode, tmp, TestApp.command(List.of("-l", "debug"), "record", rec))) {
-            Dewy.awaitLines(rec, "ready", 1, Duration.ofSeconds(20));
-            dewy.awaitStarted();
+        try (Dewy dewy = Dewy.startReady(mode, tmp, rec, TestApp.command(List.of("-l", "debug"), "record", rec))) {
             List<Integer> forwarded = Signals.FORWARDED.toList();
             assertTrue(forwarded.containsAll(List.of(Signals.SIGHUP, Signals.SIGUSR2, Signals.SIGWINCH, 37,
                     Signals.SIGCONT, Signals.SIGALRM, Signals.SIGTSTP, Signals.SIGTTIN, Signals.SIGTTOU, 64)));
@@ -49,9 +47,8 @@ class SignalsIT {
     @Test
     void hupReachesTheChildAndDewyDoesNothingElse() throws Exception {
         Path rec = tmp.resolve("rec");
-        try (Dewy dewy = Dewy.start(Mode.PID1, tmp, TestApp.command(List.of("-l", "debug"), "record", rec))) {
-            Dewy.awaitLines(rec, "ready", 1, Duration.ofSeconds(20));
-            int app = dewy.awaitStarted().app();
+        try (Dewy dewy = Dewy.startReady(Mode.PID1, tmp, rec, TestApp.command(List.of("-l", "debug"), "record", rec))) {
+            int app = dewy.app();
             dewy.signal(Signals.SIGHUP);
             Dewy.awaitLines(rec, "sig 1", 1, Duration.ofSeconds(5));
             Dewy.sleep(300);
@@ -66,9 +63,7 @@ class SignalsIT {
     @ValueSource(ints = {Signals.SIGTERM, Signals.SIGINT, Signals.SIGQUIT})
     void termIntAndQuitDrainAndExitWithTheChildsStatus(int drainSignal) throws Exception {
         Path rec = tmp.resolve("rec");
-        try (Dewy dewy = Dewy.start(Mode.PID1, tmp, TestApp.command(List.of("--grace-period", "20s"), "record", rec, 42))) {
-            Dewy.awaitLines(rec, "ready", 1, Duration.ofSeconds(20));
-            dewy.awaitStarted();
+        try (Dewy dewy = Dewy.startReady(Mode.PID1, tmp, rec, TestApp.command(List.of("--grace-period", "20s"), "record", rec, 42))) {
             long t0 = System.nanoTime();
             dewy.signal(drainSignal);
             assertEquals(42, dewy.awaitExit(Duration.ofSeconds(15)));
@@ -83,10 +78,8 @@ class SignalsIT {
     @Test
     void childThatIgnoresTermIsKilledAfterTheGracePeriod() throws Exception {
         Path ready = tmp.resolve("ready");
-        try (Dewy dewy = Dewy.start(Mode.PID1, tmp, TestApp.command(List.of("--grace-period", "1500ms"), "ignore-term",
+        try (Dewy dewy = Dewy.startReady(Mode.PID1, tmp, ready, TestApp.command(List.of("--grace-period", "1500ms"), "ignore-term",
                 ready))) {
-            Dewy.awaitLines(ready, "ready", 1, Duration.ofSeconds(20));
-            dewy.awaitStarted();
             long t0 = System.nanoTime();
             dewy.signal(Signals.SIGTERM);
             assertEquals(137, dewy.awaitExit(Duration.ofSeconds(15)));
@@ -101,9 +94,7 @@ class SignalsIT {
     void gracePeriodAndStopSignalComeFromTheEnvironment() throws Exception {
         Path rec = tmp.resolve("rec");
         Map<String, String> env = Map.of("DEWY_GRACE_PERIOD", "700ms", "DEWY_STOP_SIGNAL", "USR2");
-        try (Dewy dewy = Dewy.start(Mode.PID1, tmp, env, TestApp.command(List.of(), "record", rec))) {
-            Dewy.awaitLines(rec, "ready", 1, Duration.ofSeconds(20));
-            dewy.awaitStarted();
+        try (Dewy dewy = Dewy.startReady(Mode.PID1, tmp, env, rec, TestApp.command(List.of(), "record", rec))) {
             long t0 = System.nanoTime();
             dewy.signal(Signals.SIGTERM);
             assertEquals(137, dewy.awaitExit(Duration.ofSeconds(15)), "record mode only exits on TERM");
@@ -116,9 +107,8 @@ class SignalsIT {
     @Test
     void terminalStopIsForwardedAndContinueResumesTheChildWhileDewyAsPid1NeverStops() throws Exception {
         Path ready = tmp.resolve("ready");
-        try (Dewy dewy = Dewy.start(Mode.PID1, tmp, TestApp.command(List.of(), "pause", ready))) {
-            Dewy.awaitLines(ready, "ready", 1, Duration.ofSeconds(20));
-            int app = dewy.awaitStarted().app();
+        try (Dewy dewy = Dewy.startReady(Mode.PID1, tmp, ready, TestApp.command(List.of(), "pause", ready))) {
+            int app = dewy.app();
             dewy.signal(Signals.SIGTSTP);
             Dewy.await("the child to stop", Duration.ofSeconds(5), () -> Dewy.state(app) == 'T');
             assertNotEquals('T', Dewy.state(dewy.pid()));
@@ -132,9 +122,8 @@ class SignalsIT {
     @Test
     void aSuspendedApplicationStillDrainsAtOnce() throws Exception {
         Path ready = tmp.resolve("ready");
-        try (Dewy dewy = Dewy.start(Mode.PID1, tmp, TestApp.command(List.of("--grace-period", "20s"), "pause", ready))) {
-            Dewy.awaitLines(ready, "ready", 1, Duration.ofSeconds(20));
-            int app = dewy.awaitStarted().app();
+        try (Dewy dewy = Dewy.startReady(Mode.PID1, tmp, ready, TestApp.command(List.of("--grace-period", "20s"), "pause", ready))) {
+            int app = dewy.app();
             Dewy.kill(app, Signals.SIGSTOP);
             Dewy.await("the child to stop", Duration.ofSeconds(5), () -> Dewy.state(app) == 'T');
             long t0 = System.nanoTime();
@@ -168,9 +157,7 @@ class SignalsIT {
     void dewysOwnThreadsAllBlockEverySignalItHandles() throws Exception {
         for (Mode mode : List.of(Mode.PID1, Mode.PID1_RELAUNCH)) {
             Path ready = tmp.resolve("ready-" + mode);
-            try (Dewy dewy = Dewy.start(mode, tmp, TestApp.command(List.of(), "pause", ready))) {
-                Dewy.awaitLines(ready, "ready", 1, Duration.ofSeconds(20));
-                dewy.awaitStarted();
+            try (Dewy dewy = Dewy.startReady(mode, tmp, ready, TestApp.command(List.of(), "pause", ready))) {
                 Dewy.sleep(200);
                 int threads = 0;
                 int waiting = 0;

@@ -24,10 +24,8 @@ class SpawnIT {
     @EnumSource(Mode.class)
     void childStartsCleanInEveryGeneration(Mode mode) throws Exception {
         Path report = tmp.resolve("report");
-        try (Dewy dewy = Dewy.start(mode, tmp, Map.of("DEWY_TEST_PROBE", "hello world"),
+        try (Dewy dewy = Dewy.startReady(mode, tmp, Map.of("DEWY_TEST_PROBE", "hello world"), report,
                 TestApp.command(List.of(), "report", report))) {
-            Dewy.awaitLines(report, "ready", 1, Duration.ofSeconds(20));
-            dewy.awaitStarted();
             dewy.signal(Signals.SIGUSR1);
             Dewy.awaitLines(report, "ready", 2, Duration.ofSeconds(10));
             List<String> lines = Dewy.lines(report);

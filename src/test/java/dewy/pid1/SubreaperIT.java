@@ -35,10 +35,8 @@ class SubreaperIT {
     @Test
     void drainKillsADescendantThatOutlivesTheGracePeriodAndLeavesNoProcessBehind() throws Exception {
         Path out = tmp.resolve("out");
-        try (Dewy dewy = Dewy.start(Mode.SUBREAPER, tmp, "--grace-period", "1s", "--", "sh", "-c",
+        try (Dewy dewy = Dewy.startReady(Mode.SUBREAPER, tmp, out, "--grace-period", "1s", "--", "sh", "-c",
                 "setsid " + TestApp.path() + " ignore-term " + out + " & wait")) {
-            Dewy.awaitLines(out, "ready", 1, Duration.ofSeconds(20));
-            dewy.awaitStarted();
             int stray = Dewy.children(dewy.app()).get(0);
             dewy.signal(Signals.SIGTERM);
             dewy.awaitExit(Duration.ofSeconds(10));
@@ -49,9 +47,8 @@ class SubreaperIT {
     @Test
     void terminalStopSuspendsTheChildAndDewyAndContinueResumesBoth() throws Exception {
         Path ready = tmp.resolve("ready");
-        try (Dewy dewy = Dewy.start(Mode.SUBREAPER, tmp, TestApp.command(List.of(), "pause", ready))) {
-            Dewy.awaitLines(ready, "ready", 1, Duration.ofSeconds(20));
-            int app = dewy.awaitStarted().app();
+        try (Dewy dewy = Dewy.startReady(Mode.SUBREAPER, tmp, ready, TestApp.command(List.of(), "pause", ready))) {
+            int app = dewy.app();
             dewy.signal(Signals.SIGTSTP);
             Dewy.await("child and dewy stopped", Duration.ofSeconds(5),
                     () -> Dewy.state(app) == 'T' && Dewy.state(dewy.pid()) == 'T');
