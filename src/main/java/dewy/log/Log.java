@@ -32,11 +32,16 @@ public final class Log {
         format = f;
     }
 
-    private static synchronized void applyConfiguration() {
+    private static void applyConfiguration() {
+        if (!configured) { // after the first call, a volatile read: no monitor on the per-signal path
+            configureTinylog();
+        }
+    }
+
+    private static synchronized void configureTinylog() {
         if (configured || level == null) {
             return;
         }
-        configured = true;
         Format f = format;
         String lvl = level.name().toLowerCase(java.util.Locale.ROOT);
         Configuration.set("level", lvl);
@@ -50,6 +55,7 @@ public final class Log {
         Configuration.set("writer.level", lvl);
         Configuration.set("writingthread", "true");
         Configuration.set("autoshutdown", "false");
+        configured = true; // last: a thread that sees it may log at once
     }
 
     /** Flushes what the writing thread still holds. Call once, right before exit. */

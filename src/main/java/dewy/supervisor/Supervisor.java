@@ -16,6 +16,7 @@ import dewy.posix.WaitStatus;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.IntConsumer;
 
 /**
  * The state of one dewy: the application's generation, restarts, drains and deadlines. Single-threaded: the
@@ -218,9 +219,13 @@ public final class Supervisor {
 
     /** The stop signal, then CONT so a suspended application can act on it (as systemd does). */
     private void stop(int pid) {
-        processes.signalApp(pid, config.stopSignal());
+        askToStop(signal -> processes.signalApp(pid, signal));
+    }
+
+    private void askToStop(IntConsumer send) {
+        send.accept(config.stopSignal());
         if (config.stopSignal() != SIGCONT && config.stopSignal() != SIGKILL) {
-            processes.signalApp(pid, SIGCONT);
+            send.accept(SIGCONT);
         }
     }
 
@@ -315,10 +320,7 @@ public final class Supervisor {
                     leftoversSignalled = true;
                     Log.info("waiting for the remaining processes", "signal", Signals.name(config.stopSignal()),
                             "until_kill", Durations.format(Duration.ofNanos(Math.max(0, deadline - now))));
-                    processes.signalDescendants(config.stopSignal());
-                    if (config.stopSignal() != SIGCONT && config.stopSignal() != SIGKILL) {
-                        processes.signalDescendants(SIGCONT);
-                    }
+                    askToStop(processes::signalDescendants);
                 }
             }
             case KILLED -> {
