@@ -40,6 +40,8 @@ class SignalsIT {
             // the child got each signal exactly once, and nothing else (no stray SIGCONT from dewy)
             List<String> got = Dewy.lines(rec).stream().filter(l -> l.startsWith("sig ")).toList();
             assertEquals(forwarded.stream().map(s -> "sig " + s).toList(), got);
+            // dewy logs from its own writer thread: wait for the lines, then check there is no extra one
+            dewy.awaitLog("msg=\"PID received signal\" pid=1 signal=", forwarded.size(), Duration.ofSeconds(5));
             assertEquals(forwarded.size(), dewy.countLog("msg=\"PID received signal\" pid=1 signal="), dewy.log());
         }
     }
