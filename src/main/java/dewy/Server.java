@@ -113,7 +113,8 @@ final class Server {
             String why;
             try {
                 posix.block(Signals.HANDLED);
-                posix.closeOnExecAbove2();
+                // sockets systemd passed to dewy stay open across the re-exec (LISTEN_PID: the pid does not change)
+                posix.closeOnExecAbove2(3 + Listeners.inheritedCount(env, posix.pid()));
                 why = posix.execve("/proc/self/exe", Relaunch.argv(proc.selfCmdline(), installDir), Relaunch.env(env));
             } catch (RuntimeException e) {
                 why = e.getMessage();
@@ -138,7 +139,8 @@ final class Server {
                              String subreaperError, Resources resources) {
         // Everything that can fail on bad input fails here, before the application starts.
         try {
-            resources.listeners = Listeners.open(posix, config.ports(), config.backlog());
+            resources.listeners = Listeners.open(posix, Listeners.inherited(env, posix.pid()), config.ports(),
+                    config.backlog());
         } catch (Listeners.OpenException e) {
             System.err.println("dewy: " + e.getMessage());
             return EXIT_USAGE;

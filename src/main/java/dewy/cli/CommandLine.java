@@ -164,6 +164,7 @@ public final class CommandLine {
             }
         }
         try {
+            Listeners.checkDistinct(specs);
             Listeners.plan(specs);
         } catch (IllegalArgumentException e) {
             throw new UsageException(v.source() + ": " + e.getMessage());

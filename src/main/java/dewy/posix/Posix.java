@@ -278,12 +278,15 @@ public final class Posix {
         return libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0 ? null : strerror(errno());
     }
 
-    /** Marks every open descriptor above 2 close-on-exec, so execve leaves only stdio open. */
-    public void closeOnExecAbove2() {
+    /**
+     * Marks every open descriptor above 2 close-on-exec, so execve leaves only stdio open, except those below
+     * {@code keepBelow} (sockets systemd passed to dewy: 3 .. 3+LISTEN_FDS-1).
+     */
+    public void closeOnExecAbove2(int keepBelow) {
         try (var fds = Files.list(Path.of("/proc/self/fd"))) {
             for (Path p : (Iterable<Path>) fds::iterator) {
                 int fd = Integer.parseInt(p.getFileName().toString());
-                if (fd > 2) {
+                if (fd > 2 && fd >= keepBelow) {
                     int flags = libc.fcntl(fd, F_GETFD, 0);
                     if (flags >= 0) {
                         libc.fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
@@ -346,12 +349,20 @@ public final class Posix {
         if (libc.getsockname(fd, address, length) != 0) {
             throw failure("getsockname");
         }
+        int family = (address[0] & 0xff) | ((address[1] & 0xff) << 8);
+        if (family != SockAddr.AF_INET && family != SockAddr.AF_INET6) {
+            return 0;
+        }
         return ((address[2] & 0xff) << 8) | (address[3] & 0xff);
     }
 
     /** Moves {@code fd} to the lowest free descriptor at or above {@code floor}, close-on-exec; closes the old one. */
     public int moveAbove(int fd, int floor) throws Failure {
         if (fd >= floor) {
+            int flags = libc.fcntl(fd, F_GETFD, 0);
+            if (flags >= 0) {
+                libc.fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+            }
             return fd;
         }
         int moved = libc.fcntl(fd, F_DUPFD_CLOEXEC, floor);

@@ -32,11 +32,7 @@ public final class Listeners {
      */
     public static int[] plan(List<ListenSpec> specs) {
         Set<Integer> taken = new HashSet<>();
-        Set<String> seen = new HashSet<>();
         for (ListenSpec s : specs) {
-            if (!seen.add(s.text())) {
-                throw new IllegalArgumentException("\"" + s.text() + "\" is given twice");
-            }
             if (s.fd() != ListenSpec.AUTO && !taken.add(s.fd())) {
                 throw new IllegalArgumentException("descriptor " + s.fd() + " is chosen twice");
             }
@@ -57,17 +53,70 @@ public final class Listeners {
         return fds;
     }
 
-    /** Binds and listens on every spec, each moved above all the application's descriptors. */
-    public static List<Listener> open(Posix posix, List<ListenSpec> specs, int backlog) throws OpenException {
-        int[] childFds = plan(specs);
+    /**
+     * The sockets systemd passed to dewy itself (socket activation): descriptors 3 .. 3+LISTEN_FDS-1 when
+     * LISTEN_PID is dewy's pid, named by LISTEN_FDNAMES. They come first, before the {@code --port} ones.
+     *
+     * @return one spec per inherited socket, its {@code fd} field holding dewy's descriptor; empty when none
+     */
+    public static List<ListenSpec> inherited(java.util.Map<String, String> env, int pid) {
+        String listenPid = env.get("LISTEN_PID");
+        String count = env.get("LISTEN_FDS");
+        if (listenPid == null || count == null || !listenPid.trim().equals(Integer.toString(pid))
+                || !count.trim().matches("[0-9]{1,3}")) {
+            return List.of();
+        }
+        int n = Integer.parseInt(count.trim());
+        String[] names = env.getOrDefault("LISTEN_FDNAMES", "").split(":", -1);
+        List<ListenSpec> specs = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            int fd = StarterEnv.SD_LISTEN_FDS_START + i;
+            String name = i < names.length && !names[i].isEmpty() ? names[i] : "fd" + fd;
+            specs.add(new ListenSpec(name, null, 0, null, fd));
+        }
+        return specs;
+    }
+
+    /** How many descriptors from 3 systemd passed to dewy (0 when none): the re-exec must keep them open. */
+    public static int inheritedCount(java.util.Map<String, String> env, int pid) {
+        return inherited(env, pid).size();
+    }
+
+    /**
+     * Binds and listens on every spec, each moved above all the application's descriptors; {@code inherited}
+     * sockets (from {@link #inherited}) are adopted as they are and come first, on 3, 4, ...
+     */
+    public static List<Listener> open(Posix posix, List<ListenSpec> inherited, List<ListenSpec> specs, int backlog)
+            throws OpenException {
+        List<ListenSpec> all = new ArrayList<>();
+        for (ListenSpec s : inherited) {
+            all.add(new ListenSpec(s.text(), null, 0, null, ListenSpec.AUTO));
+        }
+        all.addAll(specs);
+        int[] childFds;
+        try {
+            childFds = plan(all);
+        } catch (IllegalArgumentException e) {
+            throw new OpenException("--port: " + e.getMessage() + " (with the sockets systemd passed)");
+        }
         int floor = StarterEnv.SD_LISTEN_FDS_START;
         for (int fd : childFds) {
             floor = Math.max(floor, fd + 1);
         }
         List<Listener> opened = new ArrayList<>();
         try {
-            for (int i = 0; i < specs.size(); i++) {
-                ListenSpec spec = specs.get(i);
+            for (int i = 0; i < inherited.size(); i++) {
+                int passed = inherited.get(i).fd();
+                try {
+                    int port = posix.boundPort(passed);
+                    opened.add(new Listener(all.get(i), posix.moveAbove(passed, floor), childFds[i], port));
+                } catch (Posix.Failure e) {
+                    throw new OpenException("LISTEN_FDS: descriptor " + passed + " that systemd passed: "
+                            + e.getMessage());
+                }
+            }
+            for (int i = inherited.size(); i < all.size(); i++) {
+                ListenSpec spec = all.get(i);
                 int fd = posix.moveAbove(bind(posix, spec, backlog), floor);
                 int port = spec.unix() ? 0 : posix.boundPort(fd);
                 opened.add(new Listener(spec, fd, childFds[i], port));
@@ -77,6 +126,21 @@ public final class Listeners {
             close(posix, opened);
             throw e instanceof OpenException o ? o : new OpenException(e.getMessage());
         }
+    }
+
+    /** The user's entries must be distinct: the same address twice cannot be bound twice anyway. */
+    public static void checkDistinct(List<ListenSpec> specs) {
+        Set<String> seen = new HashSet<>();
+        for (ListenSpec s : specs) {
+            if (!seen.add(s.text())) {
+                throw new IllegalArgumentException("\"" + s.text() + "\" is given twice");
+            }
+        }
+    }
+
+    /** Binds and listens on every spec, each moved above all the application's descriptors. */
+    public static List<Listener> open(Posix posix, List<ListenSpec> specs, int backlog) throws OpenException {
+        return open(posix, List.of(), specs, backlog);
     }
 
     private static int bind(Posix posix, ListenSpec spec, int backlog) throws OpenException {

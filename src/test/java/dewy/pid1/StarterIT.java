@@ -21,8 +21,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -129,6 +132,36 @@ class StarterIT {
             assertEquals(0, dewy.awaitExit(Duration.ofSeconds(10)));
         }
         assertFalse(Files.exists(sock), "dewy removes its unix socket when it exits");
+    }
+
+    /** systemd socket activation of dewy itself: the sockets it was given go to every generation, from fd 3. */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = Mode.class, names = {"PID1", "PID1_RELAUNCH"})
+    void socketsSystemdPassedToDewyReachEveryGeneration(Mode mode) throws Exception {
+        int passed = freePort();
+        int own = freePort();
+        Path file = tmp.resolve("gen");
+        // python binds like systemd would, puts the socket on fd 3 and execs unshare (dewy is then PID 1)
+        String activate = "import os, socket, sys\n"
+                + "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+                + "s.bind(('127.0.0.1', " + passed + ")); s.listen(16)\n"
+                + "if s.fileno() != 3: os.dup2(s.fileno(), 3)\n"
+                + "os.set_inheritable(3, True); os.execvp(sys.argv[1], sys.argv[1:])\n";
+        try (Dewy dewy = Dewy.startWrapped(List.of("python3", "-c", activate), mode, tmp,
+                Map.of("LISTEN_PID", "1", "LISTEN_FDS", "1", "LISTEN_FDNAMES", "web"),
+                TestApp.command(List.of("--port", "127.0.0.1:" + own), "generation", file))) {
+            dewy.awaitStarted();
+            Dewy.awaitLines(file, "1 ready", 1, Duration.ofSeconds(10));
+            assertEquals("web=3;127.0.0.1:" + own + "=4", value(file, 1, "env SERVER_STARTER_PORT="));
+            assertEquals("2", value(file, 1, "env LISTEN_FDS="));
+            assertEquals("web:127.0.0.1_" + own, value(file, 1, "env LISTEN_FDNAMES="));
+            assertEquals(value(file, 1, "pid "), value(file, 1, "env LISTEN_PID="));
+            assertEquals(List.of("fd 0 other", "fd 1 other", "fd 2 other", "fd 3 listening-socket",
+                    "fd 4 listening-socket"), of(file, 1).stream().filter(l -> l.startsWith("fd ")).sorted().toList());
+            try (Socket s = new Socket()) {
+                s.connect(new InetSocketAddress("127.0.0.1", passed), 2000);
+            }
+        }
     }
 
     @Test

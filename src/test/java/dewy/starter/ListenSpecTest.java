@@ -51,7 +51,17 @@ class ListenSpecTest {
         assertThrows(IllegalArgumentException.class,
                 () -> Listeners.plan(List.of(ListenSpec.parse("80=3"), ListenSpec.parse("81=3"))));
         assertThrows(IllegalArgumentException.class,
-                () -> Listeners.plan(List.of(ListenSpec.parse("80"), ListenSpec.parse("80"))));
+                () -> Listeners.checkDistinct(List.of(ListenSpec.parse("80"), ListenSpec.parse("80"))));
+    }
+
+    @Test
+    void socketsSystemdPassedToDewy() {
+        assertEquals(List.of(new ListenSpec("web", null, 0, null, 3), new ListenSpec("fd4", null, 0, null, 4)),
+                Listeners.inherited(java.util.Map.of("LISTEN_PID", "1", "LISTEN_FDS", "2", "LISTEN_FDNAMES", "web"), 1));
+        assertEquals(List.of(), Listeners.inherited(java.util.Map.of("LISTEN_PID", "77", "LISTEN_FDS", "2"), 1),
+                "meant for another process");
+        assertEquals(List.of(), Listeners.inherited(java.util.Map.of("LISTEN_FDS", "2"), 1));
+        assertEquals(List.of(), Listeners.inherited(java.util.Map.of("LISTEN_PID", "1", "LISTEN_FDS", "x"), 1));
     }
 
     private static List<Integer> toList(int[] a) {
