@@ -14,10 +14,6 @@ public interface LibC {
 
     int pthread_sigmask(int how, Pointer set, Pointer oldSet);
 
-    int sigwaitinfo(Pointer set, Pointer info);
-
-    int sigtimedwait(Pointer set, Pointer info, Pointer timeout);
-
     int kill(int pid, int sig);
 
     int waitpid(int pid, int[] status, int options);

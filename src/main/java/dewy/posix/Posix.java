@@ -33,17 +33,14 @@ public final class Posix {
     private static final short POSIX_SPAWN_SETPGROUP = 0x02, POSIX_SPAWN_SETSIGDEF = 0x04,
             POSIX_SPAWN_SETSIGMASK = 0x08;
 
-    // glibc's sizes are 336 (posix_spawnattr_t), 80 (file actions), 128 (sigset_t and siginfo_t): leave headroom.
-    private static final int ATTR_SIZE = 1024, ACTIONS_SIZE = 512, SIGSET_SIZE = 128, SIGINFO_SIZE = 128;
+    // glibc's sizes are 336 (posix_spawnattr_t), 80 (file actions), 128 (sigset_t): leave headroom.
+    private static final int ATTR_SIZE = 1024, ACTIONS_SIZE = 512, SIGSET_SIZE = 128;
 
     private final LibC libc;
     private final Runtime runtime;
     private final int pid;
     // The loop's buffers, allocated once: waiting for a signal allocates nothing.
-    private final Pointer waitSet;
-    private final Pointer waitInfo;
     private final Pointer waitTimeout;
-    private SignalSet waitSetContent;
     private final Pointer pollFds;
     private final Pointer signalFdInfo;
     private final byte[] datagram = new byte[4096];
@@ -52,8 +49,6 @@ public final class Posix {
         this.libc = libc;
         this.runtime = Runtime.getRuntime(libc);
         this.pid = libc.getpid();
-        this.waitSet = Memory.allocateDirect(runtime, SIGSET_SIZE, true);
-        this.waitInfo = Memory.allocateDirect(runtime, SIGINFO_SIZE, true);
         this.waitTimeout = Memory.allocateDirect(runtime, 16, true);
         this.pollFds = Memory.allocateDirect(runtime, MAX_POLL * 8, true);
         this.signalFdInfo = Memory.allocateDirect(runtime, SIGNALFD_INFO_SIZE, true);
@@ -125,39 +120,6 @@ public final class Posix {
         int rc = libc.pthread_sigmask(SIG_BLOCK, sigset(set), null);
         if (rc != 0) {
             throw new IllegalStateException("pthread_sigmask: " + strerror(rc));
-        }
-    }
-
-    /**
-     * Waits for one signal of {@code set}, which must be blocked in every thread.
-     *
-     * @param timeoutNanos how long to wait; negative waits without a limit
-     * @return the signal, or null when the timeout passed first
-     */
-    public SignalInfo awaitSignal(SignalSet set, long timeoutNanos) {
-        if (!set.equals(waitSetContent)) {
-            waitSet.putLong(0, set.bits());
-            waitSetContent = set;
-        }
-        if (timeoutNanos >= 0) {
-            waitTimeout.putLong(0, timeoutNanos / 1_000_000_000L);
-            waitTimeout.putLong(8, timeoutNanos % 1_000_000_000L);
-        }
-        while (true) {
-            int signo = timeoutNanos < 0 ? libc.sigwaitinfo(waitSet, waitInfo)
-                    : libc.sigtimedwait(waitSet, waitInfo, waitTimeout);
-            if (signo > 0) {
-                // siginfo_t: si_signo@0, si_errno@4, si_code@8, then the union at 16: si_pid@16, si_uid@20.
-                return new SignalInfo(signo, waitInfo.getInt(8), waitInfo.getInt(16));
-            }
-            int err = errno();
-            if (err == EAGAIN) {
-                return null;
-            }
-            if (err != EINTR) {
-                throw new IllegalStateException("sigwaitinfo: " + strerror(err));
-            }
-            // EINTR: a stop/continue or a debugger interrupted the wait; the timeout restarts, which only delays.
         }
     }
 
