@@ -16,6 +16,7 @@ import dewy.supervisor.Supervisor;
 import dewy.admin.AdminServer;
 import dewy.admin.Publisher;
 import dewy.admin.StatusFiles;
+import dewy.admin.SystemdNotify;
 import dewy.starter.ListenSpec;
 import dewy.starter.Listener;
 import dewy.starter.Listeners;
@@ -135,6 +136,15 @@ final class Server {
         }
     }
 
+    /** When systemd started dewy with Type=notify, dewy reports its own readiness and drain to it. */
+    private static SystemdNotify systemdNotify(Posix posix, Map<String, String> env) {
+        String socket = env.get("NOTIFY_SOCKET");
+        if (socket == null || socket.isEmpty()) {
+            return null;
+        }
+        return new SystemdNotify(text -> posix.sendDatagram(socket, text));
+    }
+
     private static int serve(Config config, Map<String, String> env, Posix posix, ProcFs proc, boolean pid1,
                              String subreaperError, Resources resources) {
         // Everything that can fail on bad input fails here, before the application starts.
@@ -182,7 +192,7 @@ final class Server {
         // Drain step 1, "stop starting new work": the deploy scheduler and the notifiers register here.
         List<Runnable> drainHooks = List.of();
         Supervisor supervisor = new Supervisor(config, starter, processes, Clock.SYSTEM, posix.pid(), drainHooks,
-                new Publisher(resources.admin, config.statusFile()));
+                new Publisher(resources.admin, config.statusFile(), systemdNotify(posix, env)));
         supervisor.start(); // spawns before the first log line: tinylog's start-up is not on the path to exec
         Log.info("dewy " + Main.version(), "pid", posix.pid(),
                 "mode", pid1 ? "pid1" : "subreaper", "jvm_relaunched", Relaunch.alreadyRelaunched(env));

@@ -10,17 +10,23 @@ import java.util.function.Consumer;
 public final class Publisher implements Consumer<Status> {
     private final AdminServer admin;
     private final Path statusFile;
+    private final Consumer<Status> systemd;
     private String lastWritten;
 
-    public Publisher(AdminServer admin, Path statusFile) {
+    /** Each may be null: no admin server, no status file, not under systemd's Type=notify. */
+    public Publisher(AdminServer admin, Path statusFile, Consumer<Status> systemd) {
         this.admin = admin;
         this.statusFile = statusFile;
+        this.systemd = systemd;
     }
 
     @Override
     public void accept(Status status) {
         if (admin != null) {
             admin.publish(status);
+        }
+        if (systemd != null) {
+            systemd.accept(status);
         }
         if (statusFile != null) {
             String text = StatusFiles.statusText(status);

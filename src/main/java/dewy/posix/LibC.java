@@ -61,6 +61,8 @@ public interface LibC {
 
     long recv(int fd, byte[] buffer, long length, int flags);
 
+    long sendto(int fd, byte[] buffer, long length, int flags, byte[] address, int addressLength);
+
     int close(int fd);
 
     int unlink(String path);

@@ -27,7 +27,7 @@ public final class Posix {
     private static final int F_GETFD = 1, F_SETFD = 2, FD_CLOEXEC = 1, F_DUPFD_CLOEXEC = 1030;
     private static final int SOCK_STREAM = 1, SOCK_DGRAM = 2, SOCK_NONBLOCK = 0x800, SOCK_CLOEXEC = 0x80000;
     private static final int SOL_SOCKET = 1, SO_REUSEADDR = 2, IPPROTO_IPV6 = 41, IPV6_V6ONLY = 26;
-    private static final int SFD_NONBLOCK = 0x800, SFD_CLOEXEC = 0x80000, MSG_DONTWAIT = 0x40;
+    private static final int SFD_NONBLOCK = 0x800, SFD_CLOEXEC = 0x80000, MSG_DONTWAIT = 0x40, MSG_NOSIGNAL = 0x4000;
     private static final short POLLIN = 1;
     private static final int MAX_POLL = 64, SIGNALFD_INFO_SIZE = 128;
     private static final short POSIX_SPAWN_SETPGROUP = 0x02, POSIX_SPAWN_SETSIGDEF = 0x04,
@@ -361,6 +361,23 @@ public final class Posix {
             throw new Failure("recv", err, strerror(err));
         }
         return new String(datagram, 0, (int) n, java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /** Sends one datagram to the unix socket at {@code path} (sd_notify to systemd). */
+    public void sendDatagram(String path, String text) throws Failure {
+        int fd = libc.socket(SockAddr.AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            throw failure("socket");
+        }
+        try {
+            byte[] address = SockAddr.unix(path).bytes();
+            byte[] bytes = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            if (libc.sendto(fd, bytes, bytes.length, MSG_NOSIGNAL | MSG_DONTWAIT, address, address.length) < 0) {
+                throw failure("sendto " + path);
+            }
+        } finally {
+            libc.close(fd);
+        }
     }
 
     public void close(int fd) {

@@ -415,6 +415,40 @@ class StarterIT {
         return kinds.stream().sorted().collect(Collectors.toList());
     }
 
+    /** Under systemd's Type=notify: dewy says READY=1 once its application is ready, STOPPING=1 when it drains. */
+    @Test
+    void dewyNotifiesSystemdItself() throws Exception {
+        Path socket = tmp.resolve("systemd-notify.sock");
+        Path received = tmp.resolve("received");
+        String receiver = "import socket, sys\n"
+                + "s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(sys.argv[1])\n"
+                + "open(sys.argv[2] + '.up', 'w').close()\n"
+                + "while True:\n"
+                + "    m = s.recv(4096).decode()\n"
+                + "    with open(sys.argv[2], 'a') as f: f.write(m.replace('\\n', '|') + '\\n')\n";
+        Process python = new ProcessBuilder("python3", "-c", receiver, socket.toString(), received.toString())
+                .inheritIO().start();
+        try {
+            Dewy.await("the receiver", Duration.ofSeconds(10), () -> Files.exists(Path.of(received + ".up")));
+            Path file = tmp.resolve("gen");
+            try (Dewy dewy = Dewy.start(Mode.SUBREAPER, tmp, Map.of("NOTIFY_SOCKET", socket.toString()),
+                    TestApp.command(List.of("--port", "127.0.0.1:" + freePort(), "--ready", "notify"), "generation",
+                            file))) {
+                dewy.awaitStarted();
+                Dewy.await("READY=1", Duration.ofSeconds(10), () -> !Dewy.lines(received).isEmpty());
+                assertEquals("READY=1|MAINPID=" + dewy.pid() + "|STATUS=serving, generation 1",
+                        Dewy.lines(received).get(0));
+                assertTrue(value(file, 1, "env NOTIFY_SOCKET=").endsWith("/notify-1.sock"),
+                        "the application talks to dewy, not to systemd");
+                dewy.signal(Signals.SIGTERM);
+                assertEquals(0, dewy.awaitExit(Duration.ofSeconds(10)));
+                assertEquals("STOPPING=1|STATUS=draining", Dewy.lines(received).get(1));
+            }
+        } finally {
+            python.destroyForcibly();
+        }
+    }
+
     @Test
     void portInUseIsAOneLineUsageError() throws Exception {
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
