@@ -189,6 +189,7 @@ final class Server {
         String shell = Files.isExecutable(Path.of(SHELL)) ? SHELL : null;
         Starter starter = new Starter(resources.listeners, Relaunch.applicationEnv(env), shell);
         NativeProcesses processes = new NativeProcesses(posix, proc, pid1, resources.notifyDir);
+        processes.passing(resources.listeners);
         // Drain step 1, "stop starting new work": the deploy scheduler and the notifiers register here.
         List<Runnable> drainHooks = List.of();
         Supervisor supervisor = new Supervisor(config, starter, processes, Clock.SYSTEM, posix.pid(), drainHooks,

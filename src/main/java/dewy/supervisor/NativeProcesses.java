@@ -19,6 +19,26 @@ public final class NativeProcesses implements Processes {
     private final ProcFs proc;
     private final boolean pid1;
     private final Path notifyDir;
+    private final java.util.Set<Long> passedSockets = new java.util.HashSet<>();
+
+    /** The descriptors (in dewy) of the sockets dewy passes on: what {@link #ownListeners} does not count. */
+    public void passing(List<dewy.starter.Listener> listeners) {
+        for (dewy.starter.Listener l : listeners) {
+            passedSockets.add(proc.socketInode("self", l.dewyFd()));
+        }
+    }
+
+    @Override
+    public List<String> ownListeners(int pid) {
+        List<String> own = new ArrayList<>();
+        proc.listeningTcp(pid).forEach((inode, address) -> {
+            if (!passedSockets.contains(inode)) {
+                own.add(address);
+            }
+        });
+        own.sort(null);
+        return own;
+    }
 
     /** @param notifyDir a private directory for the NOTIFY_SOCKETs, or null when readiness is not notify */
     public NativeProcesses(Posix posix, ProcFs proc, boolean pid1, Path notifyDir) {

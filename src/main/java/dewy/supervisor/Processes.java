@@ -33,6 +33,12 @@ public interface Processes {
     /** Job control when not PID 1: stop dewy itself, as a shell expects of the job it just suspended. */
     void stopSelf();
 
+    /**
+     * The TCP ports the process listens on by itself, beside the sockets dewy passed (go-server-starter's
+     * #18/#22: an application that ignores the passed sockets). Empty when it uses only dewy's.
+     */
+    List<String> ownListeners(int pid);
+
     /** A fresh NOTIFY_SOCKET for one generation. */
     NotifyChannel openNotify(int generation) throws IOException;
 

@@ -319,6 +319,21 @@ class StarterIT {
         }
     }
 
+    /** The other face of #18/#22: an application that listens on a port of its own, ignoring dewy's sockets. */
+    @Test
+    void applicationListeningOnAPortOfItsOwnIsReported() throws Exception {
+        int passed = freePort();
+        int own = freePort();
+        String listensItself = "import socket, time; s = socket.socket(); s.bind(('127.0.0.1', " + own + ")); "
+                + "s.listen(); time.sleep(60)";
+        try (Dewy dewy = Dewy.start(Mode.PID1, tmp, "--port", "127.0.0.1:" + passed, "--ready", "delay:1s", "--",
+                "python3", "-c", listensItself)) {
+            dewy.awaitLog("msg=\"the application listens on ports of its own", 1, Duration.ofSeconds(15));
+            assertTrue(dewy.log().contains("own=127.0.0.1:" + own), dewy.log());
+            assertFalse(dewy.log().contains("own=127.0.0.1:" + passed), "dewy's own socket is not reported");
+        }
+    }
+
     @Test
     void readyzSays503DuringTheDrainDelayWhileTheAppStillServes() throws Exception {
         int admin = freePort();

@@ -62,6 +62,11 @@ final class FakeProcesses implements Processes {
     }
 
     @Override
+    public List<String> ownListeners(int pid) {
+        return List.of();
+    }
+
+    @Override
     public NotifyChannel openNotify(int generation) {
         NotifyChannel c = new NotifyChannel(nextFd++, "/tmp/fake/notify-" + generation + ".sock");
         notifyOpen.put(c.fd(), c);
