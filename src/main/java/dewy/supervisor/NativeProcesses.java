@@ -28,8 +28,28 @@ public final class NativeProcesses implements Processes {
         }
     }
 
+    private java.util.concurrent.ExecutorService inspector;
+
     @Override
-    public List<String> ownListeners(int pid) {
+    public void inspectListeners(int generation, int pid) {
+        if (inspector == null) {
+            inspector = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+                Thread t = new Thread(r, "dewy-inspect");
+                t.setDaemon(true);
+                return t;
+            });
+        }
+        inspector.execute(() -> {
+            List<String> own = ownListeners(pid);
+            if (!own.isEmpty()) {
+                dewy.log.Log.warn("the application listens on ports of its own, beside the sockets dewy passed: "
+                        + "connections to those are lost on every restart; take the socket from SERVER_STARTER_PORT "
+                        + "or LISTEN_FDS", "generation", generation, "own", String.join(",", own));
+            }
+        });
+    }
+
+    List<String> ownListeners(int pid) {
         List<String> own = new ArrayList<>();
         proc.listeningTcp(pid).forEach((inode, address) -> {
             if (!passedSockets.contains(inode)) {

@@ -34,10 +34,11 @@ public interface Processes {
     void stopSelf();
 
     /**
-     * The TCP ports the process listens on by itself, beside the sockets dewy passed (go-server-starter's
-     * #18/#22: an application that ignores the passed sockets). Empty when it uses only dewy's.
+     * Looks, off the loop's thread, for TCP ports the generation listens on by itself beside the sockets dewy
+     * passed (go-server-starter's #18/#22: an application that ignores them), and warns if it finds any. Off the
+     * loop because /proc/net/tcp lists the whole namespace and can take a long time to read.
      */
-    List<String> ownListeners(int pid);
+    void inspectListeners(int generation, int pid);
 
     /** A fresh NOTIFY_SOCKET for one generation. */
     NotifyChannel openNotify(int generation) throws IOException;

@@ -436,14 +436,6 @@ public final class Supervisor {
         endCheck(g);
         Log.info("generation ready", "generation", g.number, "pid", g.pid,
                 "ready_ms", (now - g.startedNanos) / 1_000_000);
-        if (starter.hasListeners()) {
-            List<String> own = processes.ownListeners(g.pid);
-            if (!own.isEmpty()) {
-                Log.warn("the application listens on ports of its own, beside the sockets dewy passed: connections to "
-                        + "those are lost on every restart; take the socket from SERVER_STARTER_PORT or LISTEN_FDS",
-                        "generation", g.number, "own", String.join(",", own));
-            }
-        }
         if (phase != Phase.RUNNING) {
             return;
         }
@@ -458,6 +450,9 @@ public final class Supervisor {
         }
         if (replaced) {
             Log.info("restarted", "generation", g.number, "pid", g.pid);
+        }
+        if (starter.hasListeners()) {
+            processes.inspectListeners(g.number, g.pid); // after the swap, and off the loop: never on its path
         }
         if (restartQueued) {
             restartQueued = false;

@@ -61,9 +61,12 @@ final class FakeProcesses implements Processes {
         return pid;
     }
 
+    /** Generations whose listeners the supervisor asked to inspect. */
+    final List<Integer> inspected = new ArrayList<>();
+
     @Override
-    public List<String> ownListeners(int pid) {
-        return List.of();
+    public void inspectListeners(int generation, int pid) {
+        inspected.add(generation);
     }
 
     @Override

@@ -122,6 +122,7 @@ class ZeroDowntimeSupervisorTest {
         assertTrue(procs.sent.isEmpty(), "still not ready: still no signal");
         ready(s, 2);
         assertEquals(List.of(sent(100, SIGTERM), sent(100, SIGCONT)), procs.sent);
+        assertEquals(List.of(1, 2), procs.inspected, "each ready generation is checked for ports of its own");
         assertEquals(2, last().current());
         assertEquals(List.of("stopping", "ready"), last().generations().stream().map(Status.Gen::state).toList());
 
