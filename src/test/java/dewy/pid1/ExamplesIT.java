@@ -20,7 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -44,10 +43,10 @@ class ExamplesIT {
     enum App {
         PYTHON, JAVA;
 
-        /** The command; Java runs the class compiled once by {@link #compileJava}, except where a test says. */
+        /** The command; Java runs the class compiled once by {@link #javaClasses}, except where a test says. */
         List<String> command(String... args) {
             List<String> cmd = new ArrayList<>(this == PYTHON ? List.of("/usr/bin/python3", PYTHON_APP.toString())
-                    : List.of(JAVA25.toString(), "--enable-native-access=ALL-UNNAMED", "-cp", javaClasses.toString(),
+                    : List.of(JAVA25.toString(), "--enable-native-access=ALL-UNNAMED", "-cp", javaClasses().toString(),
                             "HelloServer"));
             cmd.addAll(List.of(args));
             return cmd;
@@ -59,17 +58,31 @@ class ExamplesIT {
         }
     }
 
-    @BeforeAll
-    static void compileJava() throws Exception {
-        Path javac = JAVA25.resolveSibling("javac");
-        assertTrue(Files.isExecutable(JAVA25) && Files.isExecutable(javac), "no JDK 22+ at " + JAVA25.getParent()
-                + ": the Java example needs one for READY=1 (java.lang.foreign); install Temurin 25 there or pass"
-                + " -Ddewy.java25=/path/to/bin/java");
-        javaClasses = Dewy.TARGET.resolve("examples-java");
-        Process p = new ProcessBuilder(javac.toString(), "-nowarn", "-d", javaClasses.toString(), JAVA_APP.toString())
-                .redirectErrorStream(true).redirectOutput(Dewy.TARGET.resolve("examples-javac.log").toFile()).start();
-        assertTrue(p.waitFor(120, TimeUnit.SECONDS) && p.exitValue() == 0,
-                "javac HelloServer.java failed: " + Dewy.read(Dewy.TARGET.resolve("examples-javac.log")));
+    /** The JDK 25 java; a clear failure, not a skip, when there is none. */
+    static Path java25() {
+        assertTrue(Files.isExecutable(JAVA25) && Files.isExecutable(JAVA25.resolveSibling("javac")), "no JDK 22+ at "
+                + JAVA25.getParent() + ": the Java example needs one for READY=1 (java.lang.foreign); install Temurin"
+                + " 25 there or pass -Ddewy.java25=/path/to/bin/java");
+        return JAVA25;
+    }
+
+    /** HelloServer.java compiled once with JDK 25. */
+    static synchronized Path javaClasses() {
+        if (javaClasses == null) {
+            Path javac = java25().resolveSibling("javac");
+            Path out = Dewy.TARGET.resolve("examples-java");
+            Path log = Dewy.TARGET.resolve("examples-javac.log");
+            try {
+                Process p = new ProcessBuilder(javac.toString(), "-nowarn", "-d", out.toString(), JAVA_APP.toString())
+                        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+                assertTrue(p.waitFor(120, TimeUnit.SECONDS) && p.exitValue() == 0,
+                        "javac HelloServer.java failed: " + Dewy.read(log));
+            } catch (IOException | InterruptedException e) {
+                throw new AssertionError("cannot run " + javac, e);
+            }
+            javaClasses = out;
+        }
+        return javaClasses;
     }
 
     private Activate activate(List<String> options, List<String> command) throws IOException {
@@ -151,10 +164,12 @@ class ExamplesIT {
 
     @ParameterizedTest
     @EnumSource(App.class)
-    void bothServeASocketOnFd0(App app) throws Exception {
-        try (Activate a = activate(List.of("--env", "none", "--port", "127.0.0.1:0=0"), app.command())) {
+    void bothServeASocketOnFd0AndNotifyAnAbstractSocket(App app) throws Exception {
+        try (Activate a = activate(List.of("--env", "none", "--notify", "abstract", "--port", "127.0.0.1:0=0"),
+                app.command())) {
             Generation g = a.spawn();
             a.awaitNotify(g, "READY=1", START);
+            assertTrue(g.notifySocket().startsWith("@"), g.notifySocket());
             assertEquals("NOTIFY_SOCKET=" + g.notifySocket() + "\n", get(a.target(0), "/env"));
             assertEquals("pid=" + g.pid() + " gen=0\n", get(a.target(0), "/"));
         }
@@ -193,7 +208,7 @@ class ExamplesIT {
 
     @Test
     void javaFromSourceOnJdk25ReportsReadyThroughAnAbstractNotifySocket() throws Exception {
-        List<String> source = List.of(JAVA25.toString(), "--enable-native-access=ALL-UNNAMED", JAVA_APP.toString());
+        List<String> source = List.of(java25().toString(), "--enable-native-access=ALL-UNNAMED", JAVA_APP.toString());
         try (Activate a = activate(List.of("--notify", "abstract", "--port", "127.0.0.1:0=0"), source)) {
             Generation g = a.spawn();
             a.awaitNotify(g, "READY=1", START);
