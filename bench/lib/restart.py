@@ -346,7 +346,7 @@ def main():
     failed = False
     try:
         for name in a.variants.split(","):
-            log(f"restart: {name}, {a.restarts} restarts under load")
+            log(f"restart: {name}, {a.restarts} restarts" + ("" if name == "dewy_idle" else " under load"))
             try:
                 if name == "baseline":
                     out["variants"][name] = run_baseline(a, tmp)
