@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# dewy benchmarks: start-up to exec, whole run, idle cost, signal-forward latency, reaping; dewy side by side with
-# tini and with no init. Prints a Markdown report on stdout and writes it to bench/results/latest.md; progress goes
-# to stderr, raw data to bench/results/raw/. See bench/README.md.
+# dewy benchmarks: start-up to exec, whole run, idle cost, signal-forward latency, reaping, restarts under load; dewy
+# side by side with tini and with no init (restarts: with a naive stop-then-start). Prints a Markdown report on stdout
+# and writes it to bench/results/latest.md; progress goes to stderr, raw data to bench/results/raw/. See
+# bench/README.md.
 #
 #   bench/run.sh [--quick]       DEWY_HOME=dir (default: ../target next to this script) holds dewy, dewy.jar, dewy.jsa
 #
@@ -39,8 +40,10 @@ unset JAVA DEWY_JAVA_OPTS JAVA_TOOL_OPTIONS _JAVA_OPTIONS JDK_JAVA_OPTIONS
 
 if [ $quick = 1 ]; then
   mode=quick; su_runs=5; su_warm=1; hf_runs=5; hf_warm=1; idle_window=10; sig_count=200; orphans=1000; reap_rounds=1
+  restarts=5
 else
   mode=full; su_runs=20; su_warm=2; hf_runs=20; hf_warm=3; idle_window=60; sig_count=1000; orphans=10000; reap_rounds=1
+  restarts=20
 fi
 
 rm -rf "$RAW"
@@ -91,7 +94,7 @@ fi
 fact cds "$cds"
 
 # ---- 1. start-up to child exec --------------------------------------------------------------------------------
-step "1/5 start-up to child exec ($su_runs runs x 5 variants)" 400 \
+step "1/6 start-up to child exec ($su_runs runs x 5 variants)" 400 \
   "$PY" "$LIB/startup.py" --dewy-home "$DEWY_HOME" --java25 "$JAVA25" --runs "$su_runs" --warmup "$su_warm" \
   --out "$RAW/startup.json"
 
@@ -100,7 +103,7 @@ hf_dewy="$DEWY_HOME/dewy server -- /bin/true"
 hf_reexec="java -jar $DEWY_HOME/dewy.jar server -- /bin/true"
 fact hf_cmd_dewy "$hf_dewy"; fact hf_cmd_dewy_reexec "$hf_reexec"
 fact hf_cmd_tini "tini -- /bin/true"; fact hf_cmd_bare "/bin/true"
-step "2/5 whole run (hyperfine, $hf_runs runs)" 400 \
+step "2/6 whole run (hyperfine, $hf_runs runs)" 400 \
   hyperfine -N --style basic --warmup "$hf_warm" --runs "$hf_runs" --export-json "$RAW/hyperfine.json" \
   -n dewy "'$DEWY_HOME/dewy' server -- /bin/true" \
   -n dewy_reexec "java -jar '$DEWY_HOME/dewy.jar' server -- /bin/true" \
@@ -108,19 +111,24 @@ step "2/5 whole run (hyperfine, $hf_runs runs)" 400 \
   -n bare "/bin/true"
 
 # ---- 3. idle cost ---------------------------------------------------------------------------------------------
-step "3/5 idle cost (5 s settle + ${idle_window} s window)" $((idle_window + 60)) \
+step "3/6 idle cost (5 s settle + ${idle_window} s window)" $((idle_window + 60)) \
   "$PY" "$LIB/idle.py" --dewy-home "$DEWY_HOME" --settle 5 --window "$idle_window" --logdir "$RAW" \
   --out "$RAW/idle.json"
 
 # ---- 4. signal-forward latency --------------------------------------------------------------------------------
-step "4/5 signal-forward latency ($sig_count signals per target)" 240 \
+step "4/6 signal-forward latency ($sig_count signals per target)" 240 \
   "$PY" "$LIB/siglat.py" --dewy-home "$DEWY_HOME" --count "$sig_count" --per-timeout 2 --total-timeout 120 \
   --logdir "$RAW" --out "$RAW/signals.json"
 
 # ---- 5. reaping -----------------------------------------------------------------------------------------------
-step "5/5 reaping ($orphans orphans, $reap_rounds round(s) per init)" $(((180 + 60 + 60) * 2 * reap_rounds)) \
+step "5/6 reaping ($orphans orphans, $reap_rounds round(s) per init)" $(((180 + 60 + 60) * 2 * reap_rounds)) \
   "$PY" "$LIB/reap.py" --dewy-home "$DEWY_HOME" --orphans "$orphans" --rounds "$reap_rounds" --bound 60 \
   --fork-bound 180 --logdir "$RAW" --out "$RAW/reap.json"
+
+# ---- 6. restarts under load ----------------------------------------------------------------------------------
+step "6/6 restarts under load ($restarts restarts, dewy and stop-then-start)" 360 \
+  "$PY" "$LIB/restart.py" --dewy-home "$DEWY_HOME" --restarts "$restarts" --bound 300 \
+  --logdir "$RAW" --out "$RAW/restart.json"
 
 # ---- report ---------------------------------------------------------------------------------------------------
 t_end=$(date +%s)
