@@ -38,7 +38,7 @@ chmod 1777 "$root/tmp"
 # --generate-cds-archive: the JRE's default CDS archive, which dewy's AppCDS archive (a dynamic one) builds on.
 # No --compress: compressed modules cost start-up time.
 "$jdk/bin/jlink" --add-modules "$modules" --strip-debug --no-header-files --no-man-pages \
-  --generate-cds-archive --output "$root/opt/java/openjdk"
+  --generate-cds-archive --output "$root/opt/java/openjdk" >&2 # stdout is for the tag alone
 
 # Every shared library the JRE and env load, at the same path as on the host, plus the dynamic loader.
 for bin in "$root/opt/java/openjdk/bin/java" $(find "$root/opt/java/openjdk/lib" -name '*.so') /usr/bin/env; do
