@@ -17,12 +17,19 @@ modules=java.base,java.logging,java.management,jdk.unsupported,jdk.zipfs,jdk.cry
 here=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
 
 for f in "$jdk/bin/jlink" /bin/busybox /usr/bin/tini-static /usr/bin/env; do
-  [ -e "$f" ] || { echo "base-image: $f missing (apt-get install busybox-static tini openjdk-17-jdk-headless)" >&2; exit 1; }
+  [ -e "$f" ] || {
+    echo "base-image: $f missing (apt-get install busybox-static tini openjdk-17-jdk-headless)" >&2
+    exit 1
+  }
 done
-env --block-signal=1 true 2>/dev/null || { echo "base-image: /usr/bin/env lacks --block-signal (coreutils >= 8.31)" >&2; exit 1; }
+env --block-signal=1 true 2>/dev/null || {
+  echo "base-image: /usr/bin/env lacks --block-signal (coreutils >= 8.31)" >&2
+  exit 1
+}
 
 # The cache key: this script, the JDK build and the binaries copied in. Same key, same image: nothing to do.
-recipe=$( { cat "$0"; cat "$jdk/release"; sha256sum /bin/busybox /usr/bin/tini-static /usr/bin/env; } | sha256sum | cut -c1-16)
+recipe=$( { cat "$0" "$jdk/release"; sha256sum /bin/busybox /usr/bin/tini-static /usr/bin/env; } \
+  | sha256sum | cut -c1-16)
 if [ "$(docker image inspect -f '{{index .Config.Labels "dewy.base.recipe"}}' "$tag" 2>/dev/null)" = "$recipe" ]; then
   echo "base-image: $tag is up to date (recipe $recipe)" >&2
   echo "$tag"
@@ -77,9 +84,10 @@ tar -C "$root" -c . | docker import \
   -c 'ENV JAVA_HOME=/opt/java/openjdk' \
   -c 'ENV PATH=/opt/java/openjdk/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
   -c "LABEL dewy.base.recipe=$recipe" \
-  -c "LABEL org.opencontainers.image.description=\"dewy's local test base: jlink'd JDK 17 ($modules), busybox, GNU env, tini\"" \
+  -c "LABEL org.opencontainers.image.description=\"dewy's test base: jlink'd JDK 17, busybox, GNU env, tini\"" \
   - "$tag" >/dev/null
 # The previous build, now untagged; it stays if a container still uses it.
 [ -z "$old" ] || docker rmi "$old" >/dev/null 2>&1 || true
-echo "base-image: built $tag (recipe $recipe, $(docker image inspect -f '{{.Size}}' "$tag" | awk '{printf "%.0f MB", $1/1e6}'))" >&2
+size=$(docker image inspect -f '{{.Size}}' "$tag" | awk '{printf "%.0f MB", $1 / 1e6}')
+echo "base-image: built $tag (recipe $recipe, $size)" >&2
 echo "$tag"
