@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# dewy benchmarks: start-up to exec, whole run, idle cost, signal-forward latency, reaping, and in containers; dewy
-# side by side with tini and with no init. Prints a Markdown report on stdout and writes it to
-# bench/results/latest.md; progress goes to stderr, raw data to bench/results/raw/. See bench/README.md.
+# dewy benchmarks: start-up to exec, whole run, idle cost, signal-forward latency, reaping, restarts under load, and
+# in containers; dewy side by side with tini and with no init (restarts: with a naive stop-then-start; containers:
+# also with docker run --init). Prints a Markdown report on stdout and writes it to bench/results/latest.md;
+# progress goes to stderr, raw data to bench/results/raw/. See bench/README.md.
 #
 #   bench/run.sh [--quick]       DEWY_HOME=dir (default: ../target next to this script) holds dewy, dewy.jar, dewy.jsa
-#   bench/run.sh --containers    step 6 alone: report in bench/results/containers.md, raw data in raw-containers/
+#   bench/run.sh --containers    step 7 alone: report in bench/results/containers.md, raw data in raw-containers/
 #
 # Needs root (unshare --pid), tini, hyperfine, python3 (/usr/bin/python3), GNU env; JDK 25 is optional (JAVA25);
 # the in-container step needs a Docker engine (DOCKER_HOST) holding DEWY_IMAGE (default dewy:test) and gcc.
@@ -48,10 +49,10 @@ unset JAVA DEWY_JAVA_OPTS JAVA_TOOL_OPTIONS _JAVA_OPTIONS JDK_JAVA_OPTIONS
 
 if [ $quick = 1 ]; then
   mode=quick; su_runs=5; su_warm=1; hf_runs=5; hf_warm=1; idle_window=10; sig_count=200; orphans=1000; reap_rounds=1
-  ct_runs=3; ct_settle=1
+  restarts=5; ct_runs=3; ct_settle=1
 else
   mode=full; su_runs=20; su_warm=2; hf_runs=20; hf_warm=3; idle_window=60; sig_count=1000; orphans=10000; reap_rounds=1
-  ct_runs=10; ct_settle=2
+  restarts=20; ct_runs=10; ct_settle=2
 fi
 
 rm -rf "$RAW"
@@ -104,7 +105,7 @@ fact cds "$cds"
 
 if [ -z "$only" ]; then
 # ---- 1. start-up to child exec --------------------------------------------------------------------------------
-step "1/6 start-up to child exec ($su_runs runs x 5 variants)" 400 \
+step "1/7 start-up to child exec ($su_runs runs x 5 variants)" 400 \
   "$PY" "$LIB/startup.py" --dewy-home "$DEWY_HOME" --java25 "$JAVA25" --runs "$su_runs" --warmup "$su_warm" \
   --out "$RAW/startup.json"
 
@@ -113,7 +114,7 @@ hf_dewy="$DEWY_HOME/dewy server -- /bin/true"
 hf_reexec="java -jar $DEWY_HOME/dewy.jar server -- /bin/true"
 fact hf_cmd_dewy "$hf_dewy"; fact hf_cmd_dewy_reexec "$hf_reexec"
 fact hf_cmd_tini "tini -- /bin/true"; fact hf_cmd_bare "/bin/true"
-step "2/6 whole run (hyperfine, $hf_runs runs)" 400 \
+step "2/7 whole run (hyperfine, $hf_runs runs)" 400 \
   hyperfine -N --style basic --warmup "$hf_warm" --runs "$hf_runs" --export-json "$RAW/hyperfine.json" \
   -n dewy "'$DEWY_HOME/dewy' server -- /bin/true" \
   -n dewy_reexec "java -jar '$DEWY_HOME/dewy.jar' server -- /bin/true" \
@@ -121,23 +122,28 @@ step "2/6 whole run (hyperfine, $hf_runs runs)" 400 \
   -n bare "/bin/true"
 
 # ---- 3. idle cost ---------------------------------------------------------------------------------------------
-step "3/6 idle cost (5 s settle + ${idle_window} s window)" $((idle_window + 60)) \
+step "3/7 idle cost (5 s settle + ${idle_window} s window)" $((idle_window + 60)) \
   "$PY" "$LIB/idle.py" --dewy-home "$DEWY_HOME" --settle 5 --window "$idle_window" --logdir "$RAW" \
   --out "$RAW/idle.json"
 
 # ---- 4. signal-forward latency --------------------------------------------------------------------------------
-step "4/6 signal-forward latency ($sig_count signals per target)" 240 \
+step "4/7 signal-forward latency ($sig_count signals per target)" 240 \
   "$PY" "$LIB/siglat.py" --dewy-home "$DEWY_HOME" --count "$sig_count" --per-timeout 2 --total-timeout 120 \
   --logdir "$RAW" --out "$RAW/signals.json"
 
 # ---- 5. reaping -----------------------------------------------------------------------------------------------
-step "5/6 reaping ($orphans orphans, $reap_rounds round(s) per init)" $(((180 + 60 + 60) * 2 * reap_rounds)) \
+step "5/7 reaping ($orphans orphans, $reap_rounds round(s) per init)" $(((180 + 60 + 60) * 2 * reap_rounds)) \
   "$PY" "$LIB/reap.py" --dewy-home "$DEWY_HOME" --orphans "$orphans" --rounds "$reap_rounds" --bound 60 \
   --fork-bound 180 --logdir "$RAW" --out "$RAW/reap.json"
 
-fi # steps 1-5
+# ---- 6. restarts under load ----------------------------------------------------------------------------------
+step "6/7 restarts under load ($restarts restarts, dewy and stop-then-start)" 360 \
+  "$PY" "$LIB/restart.py" --dewy-home "$DEWY_HOME" --restarts "$restarts" --bound 300 \
+  --logdir "$RAW" --out "$RAW/restart.json"
 
-# ---- 6. in containers -----------------------------------------------------------------------------------------
+fi # steps 1-6
+
+# ---- 7. in containers -----------------------------------------------------------------------------------------
 DEWY_IMAGE=${DEWY_IMAGE:-dewy:test}
 if ! docker version >/dev/null 2>&1; then
   why="no Docker engine answers (docker/engine.sh start; eval \"\$(docker/engine.sh env)\")"
@@ -147,11 +153,11 @@ else
   why=""
 fi
 if [ -n "$why" ]; then
-  say "6/6 in containers SKIPPED: $why"
+  say "7/7 in containers SKIPPED: $why"
   fact container_skipped "$why"
 else
   fact docker "$(docker version --format 'engine {{.Server.Version}}, API {{.Server.APIVersion}}' 2>&1)"
-  step "6/6 in containers ($ct_runs runs x 5 variants)" 900 \
+  step "7/7 in containers ($ct_runs runs x 5 variants)" 900 \
     "$PY" "$LIB/container.py" --image "$DEWY_IMAGE" --runs "$ct_runs" --warmup 1 --settle "$ct_settle" \
     --stop-timeout 5 --bound 800 --workdir "$RAW" --out "$RAW/container.json"
 fi

@@ -10,7 +10,7 @@ notes = []  # anything odd, listed at the end
 
 # Which step writes which file; `run.sh --containers` runs step 6 alone, and the others are then not missing.
 STEPS = {"startup.json": "startup", "hyperfine.json": "hyperfine", "idle.json": "idle", "signals.json": "signals",
-         "reap.json": "reap", "container.json": "containers"}
+         "reap.json": "reap", "restart.json": "restarts", "container.json": "containers"}
 
 
 def load(name):
@@ -259,7 +259,73 @@ if r5:
                      "exit status", "total vs tini"], rows))
     md.append("")
 
-# 6. in containers --------------------------------------------------------------------------------------------------
+# 6. restarts -------------------------------------------------------------------------------------------------------
+r6 = load("restart.json")
+if r6:
+    md.append("## 6. Restarts under load")
+    md.append("")
+    md.append(f"The Python example app (`docker/examples/python/app.py`) under a nonstop loopback load (`{r6['load']}`) "
+              f"through {r6['restarts']} restarts, {r6['interval_s']:.1f} s of load before and between them. `dewy`: "
+              "PID 1 under unshare with `--port 127.0.0.1:P --ready notify`, restarted by `kill -USR1`; `dewy_idle`: "
+              "the same without the load. `baseline`: the same app binding the port itself, restarted by TERM, "
+              "wait for the exit, spawn. Both times count "
+              "from the signal (USR1 or TERM): the old generation is gone when its pidfd turns readable; the new one "
+              "is ready at its READY=1 (under dewy: dewy's `generation ready` log line, ms resolution). Latency "
+              "\"during restarts\" covers the successful requests that overlap a restart, from the signal until both "
+              "happened. Between dewy's restarts, the harness also starts the app by itself once (socket handed over, no "
+              "supervisor) and times spawn to READY=1: the app's own ready time under the same conditions, with "
+              "the load (`dewy`) or without (`dewy_idle`).")
+    md.append("")
+    rows = []
+    for name in ("dewy", "dewy_idle", "baseline"):
+        v = r6.get("variants", {}).get(name)
+        if v is None:
+            continue
+        if "error" in v or "restarts" not in v:
+            rows.append([name] + ["failed"] * 9)
+            notes.append(f"restarts, {name}: {v.get('error', 'no figures')}")
+            continue
+        x = v["restarts"]
+        fails = ", ".join(f"{k} {n}" for k, n in sorted(x["outcomes"].items()) if k != "ok")
+        gone, ready = x["to_old_gone_ms"], x["to_new_ready_ms"]
+        loaded_row = x["requests"] > 0
+        own = v.get("app_ready_ms", {}).get("median")
+        rows.append([name, f"{x['count']}", f(x["ok_per_s"], 0) if loaded_row else "no load",
+                     f"{x['failed']}" + (f" ({fails})" if fails else "") if loaded_row else "",
+                     f(x["latency_during_restarts_ms"].get("p99"), 1) if loaded_row else "",
+                     f(x["latency_ms"].get("p99"), 1) if loaded_row else "",
+                     f"{f(gone.get('median'), 1)} (p90 {f(gone.get('p90'), 1)}, max {f(gone.get('max'), 1)})",
+                     f(ready.get("median"), 1), f(own, 1) if own is not None else "",
+                     x["serving_pids"] if loaded_row else ""])
+        if name == "baseline":
+            continue
+        # the target: restart within the app's own ready time + 50 ms, measured under the same conditions
+        if own is not None and gone.get("median") is not None and gone["median"] > own + 50:
+            notes.append(f"restarts, {name}: the median time from USR1 to the old generation gone, "
+                         f"{gone['median']:.0f} ms, is above the app's own ready time + 50 ms ({own:.0f} + 50 ms)")
+        if loaded_row and x["failed"]:
+            notes.append(f"restarts: {x['failed']} requests failed under dewy (target 0)")
+        if loaded_row and x["serving_pids"] != x["count"] + 1:
+            notes.append(f"restarts: {x['serving_pids']} pids served under dewy, expected {x['count'] + 1}")
+    md.append(table(["variant", "restarts", "ok requests/s", "failed", "p99 ms during restarts", "p99 ms overall",
+                     "signal to old generation gone, ms", "signal to new one ready, ms", "app's own ready time, ms",
+                     "pids that served"], rows))
+    md.append("")
+    for name in ("dewy", "dewy_idle"):
+        lg = r6.get("variants", {}).get(name, {}).get("log")
+        if not lg or not lg.get("usr1_to_old_exited_ms", {}).get("n"):
+            continue
+        md.append(f"`{name}`'s restarts from dewy's own log lines (`started`, `generation ready`, "
+                  "`generation exited`; ms resolution), medians: USR1 to the new generation's start "
+                  f"{f(lg['usr1_to_started_ms']['median'], 0)} ms, its start to READY=1 "
+                  f"{f(lg['new_ready_ms']['median'], 0)} ms, READY=1 to the old generation's exit "
+                  f"{f(lg['ready_to_old_exited_ms']['median'], 0)} ms; USR1 to that exit "
+                  f"{f(lg['usr1_to_old_exited_ms']['median'], 0)} ms. dewy's own share is the first and the last.")
+        md.append("")
+        if lg.get("failed_restarts"):
+            notes.append(f"restarts, {name}: dewy logged {lg['failed_restarts']} failed restart(s)")
+
+# 7. in containers --------------------------------------------------------------------------------------------------
 if F.get("container_skipped"):
     notes.append(f"in containers: skipped, {F['container_skipped']}")
 else:
@@ -269,7 +335,7 @@ else:
         floor = v.get("bare", {}).get("startup_ms", {}).get("median")
         tini_su = v.get("tini", {}).get("startup_ms", {}).get("median")
         tini_rss = v.get("tini", {}).get("container_rss_mib", {}).get("median")
-        md.append("## 6. In containers")
+        md.append("## 7. In containers")
         md.append("")
         md.append(f"Image `{c['image']}` ({c['image_size_mb']:.0f} MB), engine {c['engine']}, network none. Every "
                   "variant runs that same image and the same static child, which prints CLOCK_REALTIME in ns as its "

@@ -13,6 +13,11 @@
  *   slow-grandchild FILE CODE [setsid]
  *                               fork a grandchild that needs 1 s after SIGTERM (then appends "grandchild done"),
  *                               then exit with CODE; with "setsid" the grandchild leaves the process group
+ *   generation FILE [READY_MS|never]
+ *                               one generation under dewy's --port: write "G pid P", "G env NAME=value" for the
+ *                               socket-passing variables and "G fd N KIND" per descriptor (G is
+ *                               SERVER_STARTER_GENERATION); after READY_MS (default 0) send READY=1 to NOTIFY_SOCKET
+ *                               (unless "never") and write "G ready"; then "G sig N" per signal; TERM exits 0
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -22,7 +27,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -88,6 +95,67 @@ int main(int argc, char **argv) {
                 sleep_ms(delay);
                 return code;
             }
+        }
+    }
+
+    if (!strcmp(mode, "generation")) {
+        const char *gen = getenv("SERVER_STARTER_GENERATION");
+        char line[4096];
+        sigset_t all;
+        sigfillset(&all);
+        sigprocmask(SIG_BLOCK, &all, NULL);
+        snprintf(line, sizeof line, "%s pid %d", gen ? gen : "?", getpid());
+        append(line);
+        const char *names[] = {"SERVER_STARTER_PORT", "SERVER_STARTER_GENERATION", "LISTEN_FDS", "LISTEN_FDNAMES",
+                               "LISTEN_PID", "NOTIFY_SOCKET", NULL};
+        for (int i = 0; names[i]; i++) {
+            const char *v = getenv(names[i]);
+            snprintf(line, sizeof line, "%s env %s=%s", gen ? gen : "?", names[i], v ? v : "(unset)");
+            append(line);
+        }
+        DIR *d = opendir("/proc/self/fd");
+        int self_fd = dirfd(d);
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            if (e->d_name[0] == '.' || atoi(e->d_name) == self_fd) continue;
+            char link[300], target[512];
+            snprintf(link, sizeof link, "/proc/self/fd/%s", e->d_name);
+            ssize_t n = readlink(link, target, sizeof target - 1);
+            target[n > 0 ? n : 0] = 0;
+            int listening = 0;
+            socklen_t len = sizeof listening;
+            int is_socket = !strncmp(target, "socket:", 7);
+            if (is_socket) getsockopt(atoi(e->d_name), SOL_SOCKET, SO_ACCEPTCONN, &listening, &len);
+            snprintf(line, sizeof line, "%s fd %s %s", gen ? gen : "?", e->d_name,
+                     is_socket ? (listening ? "listening-socket" : "socket") : "other");
+            append(line);
+        }
+        closedir(d);
+        int never = argc > 3 && !strcmp(argv[3], "never");
+        if (!never) {
+            sleep_ms(argc > 3 ? atol(argv[3]) : 0);
+            const char *ns = getenv("NOTIFY_SOCKET");
+            if (ns) {
+                struct sockaddr_un addr = { .sun_family = AF_UNIX };
+                strncpy(addr.sun_path, ns, sizeof addr.sun_path - 1);
+                int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+                const char *msg = "READY=1\nSTATUS=testapp serving";
+                if (sendto(fd, msg, strlen(msg), 0, (struct sockaddr *) &addr, sizeof addr) < 0) {
+                    perror("sendto NOTIFY_SOCKET");
+                    return 92;
+                }
+                close(fd);
+            }
+            snprintf(line, sizeof line, "%s ready", gen ? gen : "?");
+            append(line);
+        }
+        for (;;) {
+            siginfo_t info;
+            int sig = sigwaitinfo(&all, &info);
+            if (sig < 0) continue;
+            snprintf(line, sizeof line, "%s sig %d", gen ? gen : "?", sig);
+            append(line);
+            if (sig == SIGTERM) return 0;
         }
     }
 

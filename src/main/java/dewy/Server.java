@@ -13,7 +13,21 @@ import dewy.supervisor.Clock;
 import dewy.supervisor.EventLoop;
 import dewy.supervisor.NativeProcesses;
 import dewy.supervisor.Supervisor;
+import dewy.admin.AdminServer;
+import dewy.admin.Publisher;
+import dewy.admin.StatusFiles;
+import dewy.admin.SystemdNotify;
+import dewy.starter.ListenSpec;
+import dewy.starter.Listener;
+import dewy.starter.Listeners;
+import dewy.starter.Readiness;
+import dewy.starter.Starter;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
 
@@ -21,6 +35,46 @@ import java.util.Map;
 final class Server {
     static final int EXIT_USAGE = 2;
     static final int EXIT_INIT_FAILED = 125;
+    private static final String SHELL = "/bin/sh";
+
+    /** What dewy created and removes again when it exits. */
+    private static final class Resources {
+        private final Posix posix;
+        List<Listener> listeners = List.of();
+        AdminServer admin;
+        Path notifyDir;
+        Path pidFile;
+        Path statusFile;
+
+        Resources(Posix posix) {
+            this.posix = posix;
+        }
+
+        void close() {
+            if (admin != null) {
+                admin.stop();
+            }
+            Listeners.close(posix, listeners);
+            if (notifyDir != null) {
+                try (var files = Files.list(notifyDir)) {
+                    for (Path f : (Iterable<Path>) files::iterator) {
+                        Files.deleteIfExists(f);
+                    }
+                } catch (IOException e) {
+                    // best effort at exit
+                }
+            }
+            for (Path p : new Path[] {pidFile, statusFile, notifyDir}) {
+                if (p != null) {
+                    try {
+                        Files.deleteIfExists(p);
+                    } catch (IOException e) {
+                        // best effort at exit
+                    }
+                }
+            }
+        }
+    }
 
     private Server() {
     }
@@ -60,7 +114,8 @@ final class Server {
             String why;
             try {
                 posix.block(Signals.HANDLED);
-                posix.closeOnExecAbove2();
+                // sockets systemd passed to dewy stay open across the re-exec (LISTEN_PID: the pid does not change)
+                posix.closeOnExecAbove2(3 + Listeners.inheritedCount(env, posix.pid()));
                 why = posix.execve("/proc/self/exe", Relaunch.argv(proc.selfCmdline(), installDir), Relaunch.env(env));
             } catch (RuntimeException e) {
                 why = e.getMessage();
@@ -72,10 +127,73 @@ final class Server {
         boolean pid1 = posix.pid() == 1;
         String subreaperError = pid1 ? null : posix.becomeChildSubreaper();
         Log.configure(config.logLevel(), config.logFormat());
-        NativeProcesses processes = new NativeProcesses(posix, proc, Relaunch.applicationEnv(env), pid1);
+
+        Resources resources = new Resources(posix);
+        try {
+            return serve(config, env, posix, proc, pid1, subreaperError, resources);
+        } finally {
+            resources.close();
+        }
+    }
+
+    /** When systemd started dewy with Type=notify, dewy reports its own readiness and drain to it. */
+    private static SystemdNotify systemdNotify(Posix posix, Map<String, String> env) {
+        String socket = env.get("NOTIFY_SOCKET");
+        if (socket == null || socket.isEmpty()) {
+            return null;
+        }
+        return new SystemdNotify(text -> posix.sendDatagram(socket, text));
+    }
+
+    private static int serve(Config config, Map<String, String> env, Posix posix, ProcFs proc, boolean pid1,
+                             String subreaperError, Resources resources) {
+        // Everything that can fail on bad input fails here, before the application starts.
+        try {
+            resources.listeners = Listeners.open(posix, Listeners.inherited(env, posix.pid()), config.ports(),
+                    config.backlog());
+        } catch (Listeners.OpenException e) {
+            System.err.println("dewy: " + e.getMessage());
+            return EXIT_USAGE;
+        }
+        if (config.admin() != null) {
+            ListenSpec a = config.admin();
+            try {
+                InetAddress host = InetAddress.getByName(a.host() == null ? "0.0.0.0" : a.host());
+                resources.admin = AdminServer.bind(new InetSocketAddress(host, a.port()), Main.version(),
+                        resources.listeners);
+            } catch (IOException e) {
+                System.err.println("dewy: --admin " + a.text() + ": " + (e instanceof java.net.BindException
+                        ? "address already in use" : e.getMessage()));
+                return EXIT_USAGE;
+            }
+        }
+        if (config.pidFile() != null) {
+            try {
+                StatusFiles.write(config.pidFile(), posix.pid() + "\n");
+                resources.pidFile = config.pidFile();
+            } catch (IOException e) {
+                System.err.println("dewy: --pid-file " + config.pidFile() + ": " + e);
+                return EXIT_USAGE;
+            }
+        }
+        resources.statusFile = config.statusFile();
+        if (config.readiness().kind() == Readiness.Kind.NOTIFY) {
+            try {
+                resources.notifyDir = Files.createTempDirectory(Path.of(env.getOrDefault("TMPDIR", "/tmp")), "dewy-",
+                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            } catch (IOException | RuntimeException e) {
+                System.err.println("dewy: cannot create a directory for NOTIFY_SOCKET: " + e);
+                return EXIT_INIT_FAILED;
+            }
+        }
+        String shell = Files.isExecutable(Path.of(SHELL)) ? SHELL : null;
+        Starter starter = new Starter(resources.listeners, Relaunch.applicationEnv(env), shell);
+        NativeProcesses processes = new NativeProcesses(posix, proc, pid1, resources.notifyDir);
+        processes.passing(resources.listeners);
         // Drain step 1, "stop starting new work": the deploy scheduler and the notifiers register here.
         List<Runnable> drainHooks = List.of();
-        Supervisor supervisor = new Supervisor(config, processes, Clock.SYSTEM, posix.pid(), drainHooks);
+        Supervisor supervisor = new Supervisor(config, starter, processes, Clock.SYSTEM, posix.pid(), drainHooks,
+                new Publisher(resources.admin, config.statusFile(), systemdNotify(posix, env)));
         supervisor.start(); // spawns before the first log line: tinylog's start-up is not on the path to exec
         Log.info("dewy " + Main.version(), "pid", posix.pid(),
                 "mode", pid1 ? "pid1" : "subreaper", "jvm_relaunched", Relaunch.alreadyRelaunched(env));
@@ -83,6 +201,17 @@ final class Server {
             Log.info("not PID 1: registered as child subreaper (PR_SET_CHILD_SUBREAPER)", "pid", posix.pid());
         } else if (!pid1) {
             Log.warn("not PID 1 and not a subreaper: orphans go to the host's init", "error", subreaperError);
+        }
+        for (Listener l : resources.listeners) {
+            Log.info("listening", "spec", l.spec().text(), "fd", l.childFd(), "port", l.port());
+        }
+        if (starter.listenPidMissing()) {
+            Log.warn("no " + SHELL + ": LISTEN_PID cannot be set, so libsystemd and go-systemd ignore LISTEN_FDS; "
+                    + "SERVER_STARTER_PORT works");
+        }
+        if (resources.admin != null) {
+            resources.admin.start();
+            Log.info("admin server", "address", config.admin().text(), "port", resources.admin.port());
         }
         int status = EventLoop.run(posix, supervisor);
         Log.info("exiting", "status", status);

@@ -2,6 +2,10 @@ package dewy.cli;
 
 import dewy.log.Log;
 import dewy.posix.Signals;
+import dewy.starter.ListenSpec;
+import dewy.starter.Listeners;
+import dewy.starter.Readiness;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -30,7 +34,35 @@ public final class CommandLine {
             new Option("grace-period", null, "DURATION", "30s",
                     "time from the stop signal to SIGKILL, on restart and on drain (Go syntax: 30s, 1m30s, 500ms)"),
             new Option("stop-signal", null, "SIGNAL", "TERM",
-                    "signal that asks the application to stop (name or number: TERM, SIGINT, 3, RTMIN+3)"));
+                    "signal that asks the application to stop (name or number: TERM, SIGINT, 3, RTMIN+3)"),
+            new Option("port", 'p', "SPEC[,SPEC]", "none",
+                    "socket dewy holds and passes to every generation (repeatable): 8080, 127.0.0.1:8080, [::1]:8080, "
+                            + "/run/app.sock; add =FD to choose the descriptor (8080=0 for System.inheritedChannel())"),
+            new Option("backlog", null, "N", "1024", "listen backlog of the --port sockets"),
+            new Option("ready", null, "HOW", "delay:1s",
+                    "when a new generation is ready: notify (it sends READY=1 to NOTIFY_SOCKET), delay:DURATION "
+                            + "(still alive after it), exec:CMD (sh -c CMD exits 0; retried every 200ms)"),
+            new Option("ready-timeout", null, "DURATION", "60s",
+                    "a new generation not ready by then is stopped; the running one keeps serving"),
+            new Option("restart-signal", null, "SIGNAL", "TERM",
+                    "signal to the older generations once the new one is ready (not HUP: it means reload)"),
+            new Option("drain-delay", null, "DURATION", "0s",
+                    "on TERM/INT/QUIT keep serving this long (readyz says 503) before the stop signal"),
+            new Option("restart", null, "POLICY", "on-failure with --port, else never",
+                    "when the application exits by itself: always, on-failure or never"),
+            new Option("restart-delay", null, "DURATION", "1s",
+                    "first backoff before a crash restart; doubles per crash in the window, at most 30s"),
+            new Option("max-restarts", null, "N", "5",
+                    "more crash restarts than N within --restart-window and dewy exits with the app's status (0: no limit)"),
+            new Option("restart-window", null, "DURATION", "1m", "window for --max-restarts and the backoff"),
+            new Option("admin", null, "ADDR", "off",
+                    "admin HTTP server for /healthz, /readyz, /status: PORT (on 127.0.0.1), HOST:PORT or [::1]:PORT"),
+            new Option("pid-file", null, "PATH", "none", "write dewy's pid here"),
+            new Option("status-file", null, "PATH", "none",
+                    "keep one GENERATION:PID line per live generation here (server-starter's format)"));
+
+    /** Options that may be given more than once; their values add up (comma lists too). */
+    private static final List<String> REPEATABLE = List.of("port");
 
     private CommandLine() {
     }
@@ -81,6 +113,9 @@ public final class CommandLine {
                 }
                 value = args.get(i++);
             }
+            if (REPEATABLE.contains(option.name()) && values.containsKey(option.name())) {
+                value = values.get(option.name()) + "," + value;
+            }
             values.put(option.name(), value);
         }
         if (!sawSeparator) {
@@ -93,28 +128,148 @@ public final class CommandLine {
         if (command.get(0).isEmpty()) {
             throw new UsageException("empty command after --");
         }
-        return new Config(
-                level(value(values, env, "log-level")),
-                format(value(values, env, "log-format")),
-                duration(value(values, env, "grace-period")),
-                signal(value(values, env, "stop-signal")),
-                command);
+        List<ListenSpec> ports = ports(value(values, env, "port"));
+        Value restart = value(values, env, "restart");
+        return Config.builder(command)
+                .logLevel(level(value(values, env, "log-level")))
+                .logFormat(format(value(values, env, "log-format")))
+                .gracePeriod(duration(value(values, env, "grace-period")))
+                .stopSignal(signal(value(values, env, "stop-signal")))
+                .ports(ports)
+                .backlog(number(value(values, env, "backlog"), 1, 65535))
+                .readiness(readiness(value(values, env, "ready")))
+                .readyTimeout(positive(value(values, env, "ready-timeout")))
+                .restartSignal(restartSignal(value(values, env, "restart-signal")))
+                .drainDelay(duration(value(values, env, "drain-delay")))
+                .restart(new RestartPolicy(restartMode(restart, !ports.isEmpty()),
+                        duration(value(values, env, "restart-delay")),
+                        number(value(values, env, "max-restarts"), 0, 1_000_000),
+                        positive(value(values, env, "restart-window"))))
+                .admin(admin(value(values, env, "admin")))
+                .pidFile(path(value(values, env, "pid-file")))
+                .statusFile(path(value(values, env, "status-file")))
+                .build();
+    }
+
+    private static List<ListenSpec> ports(Value v) throws UsageException {
+        if (v.defaulted()) {
+            return List.of();
+        }
+        List<ListenSpec> specs = new ArrayList<>();
+        for (String entry : v.text().split(",")) {
+            try {
+                specs.add(ListenSpec.parse(entry));
+            } catch (IllegalArgumentException e) {
+                throw new UsageException(v.source() + ": " + e.getMessage());
+            }
+        }
+        try {
+            Listeners.checkDistinct(specs);
+            Listeners.plan(specs);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(v.source() + ": " + e.getMessage());
+        }
+        return specs;
+    }
+
+    private static int number(Value v, int min, int max) throws UsageException {
+        try {
+            int n = Integer.parseInt(v.text().trim());
+            if (n >= min && n <= max) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new UsageException(v.source() + ": \"" + v.text() + "\" is not a whole number from " + min + " to " + max);
+    }
+
+    private static Duration positive(Value v) throws UsageException {
+        Duration d = duration(v);
+        if (d.isZero()) {
+            throw new UsageException(v.source() + ": must be more than 0");
+        }
+        return d;
+    }
+
+    private static Readiness readiness(Value v) throws UsageException {
+        String text = v.text().trim();
+        if (text.equals("notify")) {
+            return Readiness.notifySocket();
+        }
+        if (text.startsWith("delay:")) {
+            return Readiness.delay(duration(new Value(text.substring(6), v.source(), false)));
+        }
+        if (text.startsWith("exec:") && !text.substring(5).isBlank()) {
+            return Readiness.exec(text.substring(5));
+        }
+        throw new UsageException(v.source() + ": \"" + v.text() + "\" is not notify, delay:DURATION or exec:COMMAND");
+    }
+
+    private static int restartSignal(Value v) throws UsageException {
+        int signal = signal(v);
+        if (signal == Signals.SIGHUP) {
+            throw new UsageException(v.source() + ": HUP asks an application to reload (and ends a JVM); "
+                    + "use TERM, INT or QUIT");
+        }
+        return signal;
+    }
+
+    private static RestartPolicy.Mode restartMode(Value v, boolean ports) throws UsageException {
+        if (v.defaulted()) {
+            // A server behind dewy's sockets: a crash is restarted while the sockets keep queueing connections.
+            // Without sockets dewy is a plain init: the orchestrator sees the exit and decides, as with tini.
+            return ports ? RestartPolicy.Mode.ON_FAILURE : RestartPolicy.Mode.NEVER;
+        }
+        for (RestartPolicy.Mode m : RestartPolicy.Mode.values()) {
+            if (m.flag().equals(v.text().trim())) {
+                return m;
+            }
+        }
+        throw new UsageException(v.source() + ": unknown restart policy \"" + v.text()
+                + "\" (use always, on-failure or never)");
+    }
+
+    private static ListenSpec admin(Value v) throws UsageException {
+        if (v.defaulted()) {
+            return null;
+        }
+        String text = v.text().trim();
+        try {
+            ListenSpec spec = ListenSpec.parse(text.matches("[0-9]+") ? "127.0.0.1:" + text : text);
+            if (spec.unix() || spec.fd() != ListenSpec.AUTO) {
+                throw new IllegalArgumentException("\"" + text + "\": use PORT, HOST:PORT or [IPV6]:PORT");
+            }
+            return spec;
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(v.source() + ": " + e.getMessage());
+        }
+    }
+
+    private static Path path(Value v) throws UsageException {
+        if (v.defaulted()) {
+            return null;
+        }
+        if (v.text().isBlank()) {
+            throw new UsageException(v.source() + ": empty path");
+        }
+        return Path.of(v.text());
     }
 
     /** A resolved value and where it came from, so errors can name the flag or the variable. */
-    private record Value(String text, String source) {
+    private record Value(String text, String source, boolean defaulted) {
     }
 
     private static Value value(Map<String, String> flags, Map<String, String> env, String name) {
         Option option = byNameOrNull(name);
         if (flags.containsKey(name)) {
-            return new Value(flags.get(name), "--" + name);
+            return new Value(flags.get(name), "--" + name, false);
         }
         String fromEnv = env.get(option.env());
         if (fromEnv != null) {
-            return new Value(fromEnv, option.env());
+            return new Value(fromEnv, option.env(), false);
         }
-        return new Value(option.defaultValue(), "--" + name);
+        return new Value(option.defaultValue(), "--" + name, true);
     }
 
     private static Log.Level level(Value v) throws UsageException {

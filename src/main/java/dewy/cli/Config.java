@@ -1,19 +1,135 @@
 package dewy.cli;
 
 import dewy.log.Log;
+import dewy.starter.ListenSpec;
+import dewy.starter.Readiness;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
 /**
  * Everything {@code dewy server} was asked to do, built once from flags and DEWY_* variables, then passed down.
  *
- * @param gracePeriod time from the stop signal to SIGKILL, for restarts and drains alike
- * @param stopSignal  what the application gets when it should stop (TERM unless told otherwise)
- * @param command     the application's argv, searched in PATH like execvp
+ * @param gracePeriod   time from the stop signal to SIGKILL, for restarts and drains alike
+ * @param stopSignal    what the application gets when it should stop (TERM unless told otherwise)
+ * @param command       the application's argv, searched in PATH like execvp
+ * @param ports         the sockets dewy holds and passes to every generation; empty: no zero-downtime restarts
+ * @param readiness     when a new generation counts as ready
+ * @param restartSignal what older generations get once the new one is ready
+ * @param drainDelay    time from TERM/INT/QUIT to the stop signal, while /readyz already says 503
+ * @param admin         address of the admin HTTP server, or null
+ * @param pidFile       where dewy writes its pid, or null
+ * @param statusFile    where dewy writes one {@code generation:pid} line per live generation, or null
  */
 public record Config(Log.Level logLevel, Log.Format logFormat, Duration gracePeriod, int stopSignal,
-                     List<String> command) {
+                     List<String> command, List<ListenSpec> ports, int backlog, Readiness readiness,
+                     Duration readyTimeout, int restartSignal, Duration drainDelay, RestartPolicy restart,
+                     ListenSpec admin, Path pidFile, Path statusFile) {
     public Config {
         command = List.copyOf(command);
+        ports = List.copyOf(ports);
+    }
+
+    /** Defaults for everything but the command (tests, and the base of {@link CommandLine}). */
+    public static Builder builder(List<String> command) {
+        return new Builder(command);
+    }
+
+    public static final class Builder {
+        private Log.Level logLevel = Log.Level.INFO;
+        private Log.Format logFormat = Log.Format.TEXT;
+        private Duration gracePeriod = Duration.ofSeconds(30);
+        private int stopSignal = 15;
+        private final List<String> command;
+        private List<ListenSpec> ports = List.of();
+        private int backlog = 1024;
+        private Readiness readiness = Readiness.delay(Duration.ofSeconds(1));
+        private Duration readyTimeout = Duration.ofSeconds(60);
+        private int restartSignal = 15;
+        private Duration drainDelay = Duration.ZERO;
+        private RestartPolicy restart = new RestartPolicy(RestartPolicy.Mode.NEVER, Duration.ofSeconds(1), 5,
+                Duration.ofMinutes(1));
+        private ListenSpec admin;
+        private Path pidFile;
+        private Path statusFile;
+
+        private Builder(List<String> command) {
+            this.command = command;
+        }
+
+        public Builder logLevel(Log.Level v) {
+            logLevel = v;
+            return this;
+        }
+
+        public Builder logFormat(Log.Format v) {
+            logFormat = v;
+            return this;
+        }
+
+        public Builder gracePeriod(Duration v) {
+            gracePeriod = v;
+            return this;
+        }
+
+        public Builder stopSignal(int v) {
+            stopSignal = v;
+            return this;
+        }
+
+        public Builder ports(List<ListenSpec> v) {
+            ports = v;
+            return this;
+        }
+
+        public Builder backlog(int v) {
+            backlog = v;
+            return this;
+        }
+
+        public Builder readiness(Readiness v) {
+            readiness = v;
+            return this;
+        }
+
+        public Builder readyTimeout(Duration v) {
+            readyTimeout = v;
+            return this;
+        }
+
+        public Builder restartSignal(int v) {
+            restartSignal = v;
+            return this;
+        }
+
+        public Builder drainDelay(Duration v) {
+            drainDelay = v;
+            return this;
+        }
+
+        public Builder restart(RestartPolicy v) {
+            restart = v;
+            return this;
+        }
+
+        public Builder admin(ListenSpec v) {
+            admin = v;
+            return this;
+        }
+
+        public Builder pidFile(Path v) {
+            pidFile = v;
+            return this;
+        }
+
+        public Builder statusFile(Path v) {
+            statusFile = v;
+            return this;
+        }
+
+        public Config build() {
+            return new Config(logLevel, logFormat, gracePeriod, stopSignal, command, ports, backlog, readiness,
+                    readyTimeout, restartSignal, drainDelay, restart, admin, pidFile, statusFile);
+        }
     }
 }

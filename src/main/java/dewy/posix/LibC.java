@@ -14,10 +14,6 @@ public interface LibC {
 
     int pthread_sigmask(int how, Pointer set, Pointer oldSet);
 
-    int sigwaitinfo(Pointer set, Pointer info);
-
-    int sigtimedwait(Pointer set, Pointer info, Pointer timeout);
-
     int kill(int pid, int sig);
 
     int waitpid(int pid, int[] status, int options);
@@ -47,6 +43,36 @@ public interface LibC {
     int posix_spawn_file_actions_destroy(Pointer actions);
 
     int posix_spawn_file_actions_addclosefrom_np(Pointer actions, int from);
+
+    int posix_spawn_file_actions_adddup2(Pointer actions, int fd, int newFd);
+
+    int posix_spawn_file_actions_addclose(Pointer actions, int fd);
+
+    // Sockets: dewy's listeners and the sd_notify datagram sockets. Addresses are sockaddr bytes built by Posix.
+    int socket(int domain, int type, int protocol);
+
+    int setsockopt(int fd, int level, int name, int[] value, int length);
+
+    int bind(int fd, byte[] address, int length);
+
+    int listen(int fd, int backlog);
+
+    int getsockname(int fd, byte[] address, int[] length);
+
+    long recv(int fd, byte[] buffer, long length, int flags);
+
+    long sendto(int fd, byte[] buffer, long length, int flags, byte[] address, int addressLength);
+
+    int close(int fd);
+
+    int unlink(String path);
+
+    // The loop waits on descriptors: signals arrive through a signalfd, readiness messages through sockets.
+    int signalfd(int fd, Pointer mask, int flags);
+
+    long read(int fd, Pointer buffer, long count);
+
+    int ppoll(Pointer fds, long count, Pointer timeout, Pointer sigmask);
 
     int posix_spawnp(IntByReference pid, String file, Pointer actions, Pointer attr,
                      String[] argv, String[] envp);

@@ -19,34 +19,58 @@ import jnr.ffi.byref.IntByReference;
  */
 public final class Posix {
     public static final int ENOENT = 2, ESRCH = 3, EINTR = 4, EACCES = 13, ECHILD = 10, EAGAIN = 11, EPERM = 1,
-            ENOTDIR = 20, EISDIR = 21, ENOEXEC = 8, ELOOP = 40, ENAMETOOLONG = 36;
+            ENOTDIR = 20, EISDIR = 21, ENOEXEC = 8, ELOOP = 40, ENAMETOOLONG = 36, EADDRINUSE = 98;
 
     private static final int SIG_BLOCK = 0;
     private static final int WNOHANG = 1;
     private static final int PR_SET_CHILD_SUBREAPER = 36;
-    private static final int F_GETFD = 1, F_SETFD = 2, FD_CLOEXEC = 1;
+    private static final int F_GETFD = 1, F_SETFD = 2, FD_CLOEXEC = 1, F_DUPFD_CLOEXEC = 1030;
+    private static final int SOCK_STREAM = 1, SOCK_DGRAM = 2, SOCK_NONBLOCK = 0x800, SOCK_CLOEXEC = 0x80000;
+    private static final int SOL_SOCKET = 1, SO_REUSEADDR = 2, IPPROTO_IPV6 = 41, IPV6_V6ONLY = 26;
+    private static final int SFD_NONBLOCK = 0x800, SFD_CLOEXEC = 0x80000, MSG_DONTWAIT = 0x40, MSG_NOSIGNAL = 0x4000;
+    private static final short POLLIN = 1;
+    private static final int MAX_POLL = 64, SIGNALFD_INFO_SIZE = 128;
     private static final short POSIX_SPAWN_SETPGROUP = 0x02, POSIX_SPAWN_SETSIGDEF = 0x04,
             POSIX_SPAWN_SETSIGMASK = 0x08;
 
-    // glibc's sizes are 336 (posix_spawnattr_t), 80 (file actions), 128 (sigset_t and siginfo_t): leave headroom.
-    private static final int ATTR_SIZE = 1024, ACTIONS_SIZE = 512, SIGSET_SIZE = 128, SIGINFO_SIZE = 128;
+    // glibc's sizes are 336 (posix_spawnattr_t), 80 (file actions), 128 (sigset_t): leave headroom.
+    private static final int ATTR_SIZE = 1024, ACTIONS_SIZE = 512, SIGSET_SIZE = 128;
 
     private final LibC libc;
     private final Runtime runtime;
     private final int pid;
     // The loop's buffers, allocated once: waiting for a signal allocates nothing.
-    private final Pointer waitSet;
-    private final Pointer waitInfo;
     private final Pointer waitTimeout;
-    private SignalSet waitSetContent;
+    private final Pointer pollFds;
+    private final Pointer signalFdInfo;
+    private final byte[] datagram = new byte[4096];
 
     private Posix(LibC libc) {
         this.libc = libc;
         this.runtime = Runtime.getRuntime(libc);
         this.pid = libc.getpid();
-        this.waitSet = Memory.allocateDirect(runtime, SIGSET_SIZE, true);
-        this.waitInfo = Memory.allocateDirect(runtime, SIGINFO_SIZE, true);
         this.waitTimeout = Memory.allocateDirect(runtime, 16, true);
+        this.pollFds = Memory.allocateDirect(runtime, MAX_POLL * 8, true);
+        this.signalFdInfo = Memory.allocateDirect(runtime, SIGNALFD_INFO_SIZE, true);
+    }
+
+    /** A failed system call, with its errno. */
+    public static final class Failure extends java.io.IOException {
+        private final int errno;
+
+        Failure(String call, int errno, String reason) {
+            super(call + ": " + reason);
+            this.errno = errno;
+        }
+
+        public int errno() {
+            return errno;
+        }
+    }
+
+    private Failure failure(String call) {
+        int err = errno();
+        return new Failure(call, err, strerror(err));
     }
 
     /**
@@ -100,45 +124,21 @@ public final class Posix {
     }
 
     /**
-     * Waits for one signal of {@code set}, which must be blocked in every thread.
-     *
-     * @param timeoutNanos how long to wait; negative waits without a limit
-     * @return the signal, or null when the timeout passed first
-     */
-    public SignalInfo awaitSignal(SignalSet set, long timeoutNanos) {
-        if (!set.equals(waitSetContent)) {
-            waitSet.putLong(0, set.bits());
-            waitSetContent = set;
-        }
-        if (timeoutNanos >= 0) {
-            waitTimeout.putLong(0, timeoutNanos / 1_000_000_000L);
-            waitTimeout.putLong(8, timeoutNanos % 1_000_000_000L);
-        }
-        while (true) {
-            int signo = timeoutNanos < 0 ? libc.sigwaitinfo(waitSet, waitInfo)
-                    : libc.sigtimedwait(waitSet, waitInfo, waitTimeout);
-            if (signo > 0) {
-                // siginfo_t: si_signo@0, si_errno@4, si_code@8, then the union at 16: si_pid@16, si_uid@20.
-                return new SignalInfo(signo, waitInfo.getInt(8), waitInfo.getInt(16));
-            }
-            int err = errno();
-            if (err == EAGAIN) {
-                return null;
-            }
-            if (err != EINTR) {
-                throw new IllegalStateException("sigwaitinfo: " + strerror(err));
-            }
-            // EINTR: a stop/continue or a debugger interrupted the wait; the timeout restarts, which only delays.
-        }
-    }
-
-    /**
      * Starts {@code argv} with posix_spawnp, searching PATH like execvp: own process group, empty signal mask,
      * every signal at its default disposition, only fds 0-2, dewy's cwd and the given environment.
      *
      * @return the child's pid (also its process group id)
      */
     public int spawn(List<String> argv, List<String> env) throws SpawnException {
+        return spawn(argv, env, new int[0], new int[0]);
+    }
+
+    /**
+     * {@link #spawn(List, List)} that also places descriptors: {@code from[i]} becomes {@code to[i]} in the child
+     * (listening sockets at 3, 4, ... or where the user asked). Every {@code from} must be above every {@code to},
+     * so that no dup2 overwrites a source still to be copied; {@link #moveAbove} gets them there.
+     */
+    public int spawn(List<String> argv, List<String> env, int[] from, int[] to) throws SpawnException {
         Pointer attr = Memory.allocateDirect(runtime, ATTR_SIZE, true);
         Pointer actions = Memory.allocateDirect(runtime, ACTIONS_SIZE, true);
         check("posix_spawnattr_init", libc.posix_spawnattr_init(attr));
@@ -151,8 +151,20 @@ public final class Posix {
             // Every number by hand: glibc's sigfillset leaves out 32 and 33, which would then stay as they were.
             check("posix_spawnattr_setsigdefault",
                     libc.posix_spawnattr_setsigdefault(attr, sigset(SignalSet.range(1, 64))));
+            int top = 2;
+            for (int i = 0; i < from.length; i++) {
+                check("posix_spawn_file_actions_adddup2", libc.posix_spawn_file_actions_adddup2(actions, from[i], to[i]));
+                top = Math.max(top, to[i]);
+            }
+            // Gaps between the placed descriptors: close whatever dewy has there (EBADF is ignored by glibc).
+            for (int fd = 3; fd < top; fd++) {
+                if (!contains(to, fd)) {
+                    check("posix_spawn_file_actions_addclose", libc.posix_spawn_file_actions_addclose(actions, fd));
+                }
+            }
             // Without this the child inherits the JVM's jar, module and jffi descriptors.
-            check("posix_spawn_file_actions_addclosefrom_np", libc.posix_spawn_file_actions_addclosefrom_np(actions, 3));
+            check("posix_spawn_file_actions_addclosefrom_np",
+                    libc.posix_spawn_file_actions_addclosefrom_np(actions, top + 1));
             IntByReference child = new IntByReference();
             int rc = libc.posix_spawnp(child, argv.get(0), actions, attr, terminated(argv), terminated(env));
             if (rc != 0) {
@@ -169,6 +181,15 @@ public final class Posix {
         if (rc != 0) {
             throw new IllegalStateException(call + ": " + strerror(rc));
         }
+    }
+
+    private static boolean contains(int[] values, int value) {
+        for (int v : values) {
+            if (v == value) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static String[] terminated(List<String> list) {
@@ -219,12 +240,15 @@ public final class Posix {
         return libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0 ? null : strerror(errno());
     }
 
-    /** Marks every open descriptor above 2 close-on-exec, so execve leaves only stdio open. */
-    public void closeOnExecAbove2() {
+    /**
+     * Marks every open descriptor above 2 close-on-exec, so execve leaves only stdio open, except those below
+     * {@code keepBelow} (sockets systemd passed to dewy: 3 .. 3+LISTEN_FDS-1).
+     */
+    public void closeOnExecAbove2(int keepBelow) {
         try (var fds = Files.list(Path.of("/proc/self/fd"))) {
             for (Path p : (Iterable<Path>) fds::iterator) {
                 int fd = Integer.parseInt(p.getFileName().toString());
-                if (fd > 2) {
+                if (fd > 2 && fd >= keepBelow) {
                     int flags = libc.fcntl(fd, F_GETFD, 0);
                     if (flags >= 0) {
                         libc.fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
@@ -240,5 +264,191 @@ public final class Posix {
     public String execve(String path, List<String> argv, List<String> env) {
         libc.execve(path, terminated(argv), terminated(env));
         return strerror(errno());
+    }
+
+    /**
+     * A listening stream socket, close-on-exec in dewy: SO_REUSEADDR for TCP (a restarted dewy can bind while old
+     * connections sit in TIME_WAIT), dual-stack for the IPv6 wildcard, the given backlog.
+     *
+     * @return the descriptor
+     */
+    public int listen(SockAddr address, int backlog) throws Failure {
+        int fd = libc.socket(address.family(), SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            throw failure("socket");
+        }
+        try {
+            if (address.family() != SockAddr.AF_UNIX) {
+                setInt(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+            }
+            if (address.family() == SockAddr.AF_INET6 && address.wildcard()) {
+                setInt(fd, IPPROTO_IPV6, IPV6_V6ONLY, 0);
+            }
+            byte[] bytes = address.bytes();
+            if (libc.bind(fd, bytes, bytes.length) != 0) {
+                throw failure("bind");
+            }
+            if (libc.listen(fd, backlog) != 0) {
+                throw failure("listen");
+            }
+            return fd;
+        } catch (Failure e) {
+            libc.close(fd);
+            throw e;
+        }
+    }
+
+    private void setInt(int fd, int level, int name, int value) throws Failure {
+        if (libc.setsockopt(fd, level, name, new int[] {value}, 4) != 0) {
+            throw failure("setsockopt");
+        }
+    }
+
+    /** The port a TCP socket is bound to (what port 0 turned into). */
+    public int boundPort(int fd) throws Failure {
+        byte[] address = new byte[128];
+        int[] length = {address.length};
+        if (libc.getsockname(fd, address, length) != 0) {
+            throw failure("getsockname");
+        }
+        int family = (address[0] & 0xff) | ((address[1] & 0xff) << 8);
+        if (family != SockAddr.AF_INET && family != SockAddr.AF_INET6) {
+            return 0;
+        }
+        return ((address[2] & 0xff) << 8) | (address[3] & 0xff);
+    }
+
+    /** Moves {@code fd} to the lowest free descriptor at or above {@code floor}, close-on-exec; closes the old one. */
+    public int moveAbove(int fd, int floor) throws Failure {
+        if (fd >= floor) {
+            int flags = libc.fcntl(fd, F_GETFD, 0);
+            if (flags >= 0) {
+                libc.fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+            }
+            return fd;
+        }
+        int moved = libc.fcntl(fd, F_DUPFD_CLOEXEC, floor);
+        if (moved < 0) {
+            throw failure("fcntl(F_DUPFD_CLOEXEC)");
+        }
+        libc.close(fd);
+        return moved;
+    }
+
+    /** A non-blocking unix datagram socket bound at {@code path}: an sd_notify NOTIFY_SOCKET. */
+    public int datagramSocket(String path) throws Failure {
+        int fd = libc.socket(SockAddr.AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            throw failure("socket");
+        }
+        byte[] address = SockAddr.unix(path).bytes();
+        if (libc.bind(fd, address, address.length) != 0) {
+            Failure f = failure("bind " + path);
+            libc.close(fd);
+            throw f;
+        }
+        return fd;
+    }
+
+    /** The next waiting datagram as text, or null when none is waiting. */
+    public String receive(int fd) throws Failure {
+        long n = libc.recv(fd, datagram, datagram.length, MSG_DONTWAIT);
+        if (n < 0) {
+            int err = errno();
+            if (err == EAGAIN || err == EINTR) {
+                return null;
+            }
+            throw new Failure("recv", err, strerror(err));
+        }
+        return new String(datagram, 0, (int) n, java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /** Sends one datagram to the unix socket at {@code path} (sd_notify to systemd). */
+    public void sendDatagram(String path, String text) throws Failure {
+        int fd = libc.socket(SockAddr.AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            throw failure("socket");
+        }
+        try {
+            byte[] address = SockAddr.unix(path).bytes();
+            byte[] bytes = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            if (libc.sendto(fd, bytes, bytes.length, MSG_NOSIGNAL | MSG_DONTWAIT, address, address.length) < 0) {
+                throw failure("sendto " + path);
+            }
+        } finally {
+            libc.close(fd);
+        }
+    }
+
+    public void close(int fd) {
+        libc.close(fd);
+    }
+
+    public void unlink(String path) {
+        libc.unlink(path);
+    }
+
+    /** A non-blocking signalfd for {@code set}, which must stay blocked in every thread. */
+    public int signalFd(SignalSet set) {
+        int fd = libc.signalfd(-1, sigset(set), SFD_NONBLOCK | SFD_CLOEXEC);
+        if (fd < 0) {
+            throw new IllegalStateException("signalfd: " + strerror(errno()));
+        }
+        return fd;
+    }
+
+    /** The next pending signal from a signalfd, or null when none is pending. */
+    public SignalInfo readSignal(int fd) {
+        while (true) {
+            long n = libc.read(fd, signalFdInfo, SIGNALFD_INFO_SIZE);
+            if (n == SIGNALFD_INFO_SIZE) {
+                // signalfd_siginfo: ssi_signo@0, ssi_errno@4, ssi_code@8, ssi_pid@12.
+                return new SignalInfo(signalFdInfo.getInt(0), signalFdInfo.getInt(8), signalFdInfo.getInt(12));
+            }
+            int err = errno();
+            if (n < 0 && err == EINTR) {
+                continue;
+            }
+            if (n < 0 && err == EAGAIN) {
+                return null;
+            }
+            throw new IllegalStateException("read(signalfd): " + (n < 0 ? strerror(err) : "short read " + n));
+        }
+    }
+
+    /**
+     * Waits until one of {@code fds} is readable or the timeout passes (ppoll: nanosecond timeouts).
+     *
+     * @param timeoutNanos negative waits without a limit
+     * @return a bit per readable descriptor, by index; 0 on timeout
+     */
+    public long poll(int[] fds, int count, long timeoutNanos) {
+        if (count > MAX_POLL) {
+            throw new IllegalArgumentException("too many descriptors to poll: " + count);
+        }
+        for (int i = 0; i < count; i++) {
+            pollFds.putInt(i * 8L, fds[i]);
+            pollFds.putShort(i * 8L + 4, POLLIN);
+            pollFds.putShort(i * 8L + 6, (short) 0);
+        }
+        if (timeoutNanos >= 0) {
+            waitTimeout.putLong(0, timeoutNanos / 1_000_000_000L);
+            waitTimeout.putLong(8, timeoutNanos % 1_000_000_000L);
+        }
+        int n = libc.ppoll(pollFds, count, timeoutNanos < 0 ? null : waitTimeout, null);
+        if (n < 0) {
+            int err = errno();
+            if (err == EINTR) {
+                return 0; // the caller looks at its deadlines and polls again
+            }
+            throw new IllegalStateException("ppoll: " + strerror(err));
+        }
+        long ready = 0;
+        for (int i = 0; i < count && n > 0; i++) {
+            if (pollFds.getShort(i * 8L + 6) != 0) {
+                ready |= 1L << i;
+            }
+        }
+        return ready;
     }
 }

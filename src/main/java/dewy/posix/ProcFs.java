@@ -121,4 +121,81 @@ public final class ProcFs {
         }
         return map;
     }
+
+    /** The socket inode behind a descriptor of a process ({@code socket:[12345]}), or -1. */
+    public long socketInode(String pid, int fd) {
+        try {
+            String link = Files.readSymbolicLink(root.resolve(pid).resolve("fd").resolve(Integer.toString(fd)))
+                    .toString();
+            return link.startsWith("socket:[") ? Long.parseLong(link.substring(8, link.length() - 1)) : -1;
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    /**
+     * The listening TCP sockets a process holds, as "address:port" by socket inode: its descriptors' inodes matched
+     * against the LISTEN (0A) rows of its network namespace's /proc/PID/net/tcp and tcp6.
+     */
+    public Map<Long, String> listeningTcp(int pid) {
+        Map<Long, String> held = new HashMap<>();
+        String[] fds = root.resolve(Integer.toString(pid)).resolve("fd").toFile().list();
+        if (fds == null) {
+            return held;
+        }
+        java.util.Set<Long> inodes = new java.util.HashSet<>();
+        for (String fd : fds) {
+            try {
+                long inode = socketInode(Integer.toString(pid), Integer.parseInt(fd));
+                if (inode > 0) {
+                    inodes.add(inode);
+                }
+            } catch (NumberFormatException e) {
+                // not a descriptor
+            }
+        }
+        for (String table : new String[] {"tcp", "tcp6"}) {
+            List<String> rows;
+            try {
+                rows = Files.readAllLines(root.resolve(Integer.toString(pid)).resolve("net").resolve(table));
+            } catch (IOException e) {
+                continue;
+            }
+            for (String row : rows.subList(Math.min(1, rows.size()), rows.size())) {
+                String[] f = row.trim().split("\\s+");
+                if (f.length > 9 && f[3].equals("0A")) {
+                    long inode = Long.parseLong(f[9]);
+                    if (inodes.contains(inode)) {
+                        held.put(inode, address(f[1]));
+                    }
+                }
+            }
+        }
+        return held;
+    }
+
+    /** "0100007F:1F90" is 127.0.0.1:8080 (the address is in host byte order, 4 bytes at a time). */
+    static String address(String hex) {
+        String[] parts = hex.split(":");
+        int port = Integer.parseInt(parts[1], 16);
+        String a = parts[0];
+        if (a.length() == 8) {
+            long v = Long.parseLong(a, 16);
+            return (v & 0xff) + "." + ((v >> 8) & 0xff) + "." + ((v >> 16) & 0xff) + "." + ((v >> 24) & 0xff) + ":" + port;
+        }
+        byte[] b = new byte[16];
+        for (int word = 0; word < 4; word++) {
+            long v = Long.parseLong(a.substring(word * 8, word * 8 + 8), 16);
+            for (int i = 0; i < 4; i++) {
+                b[word * 4 + i] = (byte) (v >> (8 * i));
+            }
+        }
+        try {
+            java.net.InetAddress ip = java.net.InetAddress.getByAddress(b); // ::ffff:a.b.c.d comes back as IPv4
+            return (ip instanceof java.net.Inet4Address ? ip.getHostAddress() : "[" + ip.getHostAddress() + "]")
+                    + ":" + port;
+        } catch (java.net.UnknownHostException e) {
+            return hex;
+        }
+    }
 }

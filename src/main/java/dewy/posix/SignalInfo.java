@@ -1,7 +1,7 @@
 package dewy.posix;
 
 /**
- * What {@code sigwaitinfo} says about one signal.
+ * What the kernel says about one signal (from the signalfd).
  *
  * @param signo  the signal
  * @param code   si_code: {@link #SI_USER} for kill(2), {@link #SI_KERNEL} for the kernel, {@link #SI_QUEUE} ...

@@ -34,7 +34,7 @@ public final class Signals {
     public static final SignalSet UNHANDLED = SignalSet.of(SIGKILL, SIGSTOP, SIGILL, SIGTRAP, SIGABRT, SIGBUS,
             SIGFPE, SIGSEGV, SIGSYS, 32, 33, JVM_NIO_WAKEUP, JVM_SUSPEND_RESUME);
 
-    /** Every signal dewy blocks in all JVM threads and takes from {@code sigwaitinfo}. */
+    /** Every signal dewy blocks in all JVM threads and takes from its signalfd. */
     public static final SignalSet HANDLED = SignalSet.range(1, 64).minus(UNHANDLED);
 
     /** Signals that start a drain. */

@@ -11,4 +11,9 @@ public interface Clock {
     };
 
     long nanoTime();
+
+    /** Wall-clock time, only for what operators read (start times in /status). */
+    default long epochMillis() {
+        return System.currentTimeMillis();
+    }
 }

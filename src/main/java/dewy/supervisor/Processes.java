@@ -2,13 +2,18 @@ package dewy.supervisor;
 
 import dewy.posix.Posix;
 import dewy.posix.SpawnException;
+import dewy.starter.Starter;
+import java.io.IOException;
 import java.util.List;
 import java.util.Optional;
 
 /** What the supervisor asks of the operating system. {@link NativeProcesses} in dewy, a fake in unit tests. */
 public interface Processes {
-    /** Starts the command in a new process group whose id is the returned pid. */
-    int spawn(List<String> command) throws SpawnException;
+    /** Starts a generation in a new process group whose id is the returned pid. */
+    int spawn(Starter.Launch launch) throws SpawnException;
+
+    /** Starts a readiness check, {@code /bin/sh -c COMMAND}, in its own process group. */
+    int spawnCheck(String command, List<String> env) throws SpawnException;
 
     /** Whether {@link #spawn} would find and execute the command right now; checked before a restart stops anything. */
     Optional<SpawnException> checkRunnable(String command);
@@ -27,4 +32,19 @@ public interface Processes {
 
     /** Job control when not PID 1: stop dewy itself, as a shell expects of the job it just suspended. */
     void stopSelf();
+
+    /**
+     * Looks, off the loop's thread, for TCP ports the generation listens on by itself beside the sockets dewy
+     * passed (go-server-starter's #18/#22: an application that ignores them), and warns if it finds any. Off the
+     * loop because /proc/net/tcp lists the whole namespace and can take a long time to read.
+     */
+    void inspectListeners(int generation, int pid);
+
+    /** A fresh NOTIFY_SOCKET for one generation. */
+    NotifyChannel openNotify(int generation) throws IOException;
+
+    /** The datagrams waiting on a NOTIFY_SOCKET (none when nothing is waiting). */
+    List<String> readNotify(NotifyChannel channel);
+
+    void closeNotify(NotifyChannel channel);
 }

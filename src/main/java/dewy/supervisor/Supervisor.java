@@ -4,6 +4,7 @@ import static dewy.posix.Signals.SIGCHLD;
 import static dewy.posix.Signals.SIGCONT;
 import static dewy.posix.Signals.SIGKILL;
 import static dewy.posix.Signals.SIGUSR1;
+import static dewy.supervisor.Generation.NONE;
 
 import dewy.cli.Config;
 import dewy.cli.Durations;
@@ -13,79 +14,96 @@ import dewy.posix.SignalInfo;
 import dewy.posix.Signals;
 import dewy.posix.SpawnException;
 import dewy.posix.WaitStatus;
+import dewy.starter.NotifyMessage;
+import dewy.starter.Readiness;
+import dewy.starter.Starter;
+import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Consumer;
 import java.util.function.IntConsumer;
 
 /**
- * The state of one dewy: the application's generation, restarts, drains and deadlines. Single-threaded: the
- * {@link EventLoop} feeds it one event at a time (a signal, or a deadline passing) and asks how long to wait next.
+ * The state of one dewy: the application's generations, restarts, readiness, drains and deadlines.
+ * Single-threaded: the {@link EventLoop} feeds it one event at a time (a signal, a readiness message, or a deadline
+ * passing) and asks how long it may wait for the next.
  *
  * <pre>
- *   RUNNING --USR1--> RESTARTING --old group gone--> RUNNING (next generation)
- *   RUNNING --INT/TERM/QUIT--> STOPPING --app exited--> LEFTOVERS --no child left--> DONE
- *   RUNNING --app exited--> LEFTOVERS
+ *   RUNNING --USR1, with sockets--> RUNNING: generation N+1 starts beside N; N+1 ready: N gets the restart signal
+ *   RUNNING --USR1, no sockets--> RESTARTING --old generation gone--> RUNNING (next generation)
+ *   RUNNING --app exited, restart policy says so--> BACKOFF --delay over--> RUNNING (next generation)
+ *   RUNNING --app exited, otherwise--> LEFTOVERS --no child left--> DONE
+ *   any --INT/TERM/QUIT--> [DRAIN_DELAY] --> STOPPING --generations exited--> LEFTOVERS --no child left--> DONE
  *   STOPPING/LEFTOVERS --grace over--> KILLED --no child left--> DONE
  * </pre>
+ *
+ * <p>A new generation that exits or is not ready in time never takes the service down: with sockets the old
+ * generation keeps serving and the failed one is stopped.
  */
 public final class Supervisor {
     /** How long SIGKILLed processes get to disappear (an unkillable D-state process must not hang dewy forever). */
     static final Duration KILL_WAIT = Duration.ofSeconds(5);
     /** While a stopped generation's group still has members that are not dewy's children, look again this often. */
     static final Duration GROUP_RECHECK = Duration.ofMillis(50);
-    private static final long NONE = Long.MIN_VALUE;
 
-    private enum Phase { RUNNING, RESTARTING, STOPPING, LEFTOVERS, KILLED, DONE }
-
-    private record Generation(int number, int pid) {
-    }
+    private enum Phase { RUNNING, RESTARTING, BACKOFF, DRAIN_DELAY, STOPPING, LEFTOVERS, KILLED, DONE }
 
     private final Config config;
+    private final Starter starter;
     private final Processes processes;
     private final Clock clock;
     private final int selfPid;
     private final boolean pid1;
     private final List<Runnable> drainHooks;
+    private final Consumer<Status> statusSink;
+    private final CrashLoop crashes;
 
     private Phase phase = Phase.RUNNING;
-    /** The live application; during a restart, the generation being stopped until it exits. */
-    private Generation app;
-    private int generations;
-    private int stoppingGroup;
-    private boolean killSent;
+    /** Started and not yet gone (a stopped generation stays while its process group has members). */
+    private final List<Generation> generations = new ArrayList<>();
+    private int lastNumber;
+    private int restarts;
     private boolean restartQueued;
+    private boolean draining;
     private boolean leftoversSignalled;
     private boolean childrenLeft = true;
     private long deadline = NONE;
-    private long recheck = NONE;
     private int status;
+    /** The generation whose exit gave {@link #status}; a later one's exit overrides it during a drain. */
+    private int statusGeneration;
+    private Status published;
 
     /**
      * @param drainHooks run first when a drain starts, to stop starting new work (the deploy scheduler and the
      *                   notifiers plug in here)
+     * @param statusSink gets a fresh {@link Status} after every event that changed it (called on the loop's thread)
      */
-    public Supervisor(Config config, Processes processes, Clock clock, int selfPid, List<Runnable> drainHooks) {
+    public Supervisor(Config config, Starter starter, Processes processes, Clock clock, int selfPid,
+                      List<Runnable> drainHooks, Consumer<Status> statusSink) {
         this.config = config;
+        this.starter = starter;
         this.processes = processes;
         this.clock = clock;
         this.selfPid = selfPid;
         this.pid1 = selfPid == 1;
         this.drainHooks = List.copyOf(drainHooks);
+        this.statusSink = statusSink;
+        this.crashes = new CrashLoop(config.restart());
     }
 
     /** Starts the first generation. When it cannot start, dewy is done with 127 or 126. */
     public void start() {
         try {
-            spawnGeneration();
-            // arguments only at debug: command lines carry secrets often enough
-            Log.info("started", "generation", app.number(), "pid", app.pid(), "command", config.command().get(0));
-            Log.debug("arguments", "argv", String.join(" ", config.command()));
+            spawnGeneration("start");
+            Log.debug("arguments", "argv", String.join(" ", config.command())); // only at debug: secrets
         } catch (SpawnException e) {
             Log.error("cannot start the application", "error", e.describe());
             status = e.exitCode();
             enterLeftovers(clock.nanoTime());
         }
+        publish();
     }
 
     public boolean done() {
@@ -97,9 +115,36 @@ public final class Supervisor {
         return status;
     }
 
-    /** How long the loop may wait for the next signal before a deadline is due; negative means no deadline. */
+    /** The sd_notify sockets the loop must watch, one per generation that has one. */
+    public int[] notifyFds() {
+        int n = 0;
+        for (Generation g : generations) {
+            if (g.notify != null && !g.exited) {
+                n++;
+            }
+        }
+        int[] fds = new int[n];
+        int i = 0;
+        for (Generation g : generations) {
+            if (g.notify != null && !g.exited) {
+                fds[i++] = g.notify.fd();
+            }
+        }
+        return fds;
+    }
+
+    /** How long the loop may wait for the next event before a deadline is due; negative means no deadline. */
     public long waitNanos() {
-        long next = earliest(deadline, recheck);
+        long next = deadline;
+        for (Generation g : generations) {
+            next = earliest(next, g.readyDeadline);
+            next = earliest(next, g.delayReadyAt);
+            next = earliest(next, g.checkPid == 0 ? g.nextCheck : NONE);
+            next = earliest(next, g.stopDeadline);
+            if (g.exited && phase == Phase.RESTARTING) { // waiting for its group to empty
+                next = earliest(next, clock.nanoTime() + GROUP_RECHECK.toNanos());
+            }
+        }
         return next == NONE ? -1 : Math.max(0, next - clock.nanoTime());
     }
 
@@ -108,21 +153,38 @@ public final class Supervisor {
         if (signal != null) {
             onSignal(signal);
         }
+        afterEvent();
+    }
+
+    /** Datagrams arrived on the NOTIFY_SOCKET with this descriptor. */
+    public void notified(int fd) {
+        for (Generation g : List.copyOf(generations)) {
+            if (g.notify != null && g.notify.fd() == fd) {
+                for (String datagram : processes.readNotify(g.notify)) {
+                    onNotify(g, NotifyMessage.parse(datagram));
+                }
+            }
+        }
+        afterEvent();
+    }
+
+    private void afterEvent() {
         Posix.Reaped reaped = processes.reap();
         childrenLeft = reaped.childrenLeft();
         for (Posix.Exit exit : reaped.exits()) {
             onExit(exit);
         }
         long now = clock.nanoTime();
-        if (recheck != NONE && now >= recheck) {
-            recheck = NONE;
-        }
+        tickGenerations(now);
         if (deadline != NONE && now >= deadline) {
             deadline = NONE;
             onDeadline(now);
         }
         advance(clock.nanoTime());
+        publish();
     }
+
+    // ---- signals
 
     private void onSignal(SignalInfo info) {
         int sig = info.signo();
@@ -148,101 +210,461 @@ public final class Supervisor {
         }
     }
 
+    /** To every live generation: during a restart the old one must reload too (HUP) until it is gone. */
     private void forward(int sig) {
-        if (app == null) {
-            Log.debug("no application to forward to", "signal", Signals.name(sig));
-        } else if (processes.signalApp(app.pid(), sig)) {
-            Log.debug("forwarded", "signal", Signals.name(sig), "pid", app.pid());
-        } else {
-            Log.debug("application already gone", "signal", Signals.name(sig), "pid", app.pid());
+        boolean any = false;
+        for (Generation g : generations) {
+            if (g.exited) {
+                continue;
+            }
+            any = true;
+            if (processes.signalApp(g.pid, sig)) {
+                Log.debug("forwarded", "signal", Signals.name(sig), "generation", g.number, "pid", g.pid);
+            } else {
+                Log.debug("application already gone", "signal", Signals.name(sig), "pid", g.pid);
+            }
         }
+        if (!any) {
+            Log.debug("no application to forward to", "signal", Signals.name(sig));
+        }
+    }
+
+    // ---- restarts
+
+    private boolean overlapping() {
+        return starter.hasListeners();
+    }
+
+    /** A newer generation is starting beside one that serves: a USR1 now only queues. */
+    private boolean restartUnderWay() {
+        Generation newest = newestServing();
+        return newest != null && newest.state == Generation.State.STARTING && olderServing(newest) != null;
     }
 
     private void requestRestart() {
         switch (phase) {
-            case RUNNING -> beginRestart();
-            case RESTARTING -> {
-                if (!restartQueued) {
-                    restartQueued = true;
-                    Log.info("restart already in progress; one more queued");
+            case RUNNING -> {
+                if (restartUnderWay()) {
+                    queueRestart();
                 } else {
-                    Log.debug("restart already queued");
+                    beginRestart("USR1");
                 }
+            }
+            case RESTARTING -> queueRestart();
+            case BACKOFF -> {
+                Log.info("restart requested during the crash backoff; starting now");
+                deadline = NONE;
+                respawnAfterCrash();
             }
             default -> Log.info("restart ignored: dewy is draining");
         }
     }
 
-    private void beginRestart() {
-        Optional<SpawnException> problem = processes.checkRunnable(config.command().get(0));
-        if (problem.isPresent()) {
-            Log.error("restart refused; the running generation keeps serving", "generation", app.number(),
-                    "pid", app.pid(), "error", problem.get().describe());
-            return;
+    private void queueRestart() {
+        if (!restartQueued) {
+            restartQueued = true;
+            Log.info("restart already in progress; one more queued");
+        } else {
+            Log.debug("restart already queued");
         }
-        Log.info("restarting", "generation", app.number(), "pid", app.pid(),
-                "signal", Signals.name(config.stopSignal()), "grace", Durations.format(config.gracePeriod()));
-        stoppingGroup = app.pid();
-        killSent = false;
-        stop(app.pid());
-        phase = Phase.RESTARTING;
-        deadline = clock.nanoTime() + config.gracePeriod().toNanos();
     }
 
-    private void drain(String signalName) {
-        if (phase == Phase.STOPPING || phase == Phase.LEFTOVERS || phase == Phase.KILLED) {
-            Log.info("already draining", "signal", signalName);
+    private void beginRestart(String reason) {
+        Optional<SpawnException> problem = processes.checkRunnable(config.command().get(0));
+        if (problem.isPresent()) {
+            Log.error("restart refused; the running generation keeps serving", "error", problem.get().describe());
             return;
         }
-        Log.info("draining", "signal", signalName, "stop_signal", Signals.name(config.stopSignal()),
-                "grace", Durations.format(config.gracePeriod()));
-        restartQueued = false;
-        drainHooks.forEach(Runnable::run);
-        if (phase == Phase.RESTARTING) {
-            // The generation being replaced already has the stop signal and its deadline; no new one starts.
-            recheck = NONE;
-            if (killSent) {
-                killEverything();
-                phase = Phase.KILLED;
-            } else if (app != null) {
-                phase = Phase.STOPPING;
-            } else {
-                phase = Phase.LEFTOVERS;
-                leftoversSignalled = false;
+        restarts++;
+        long now = clock.nanoTime();
+        Generation serving = newestServing();
+        int from = serving == null ? 0 : serving.number;
+        if (overlapping()) {
+            Log.info("restarting", "generation", from, "reason", reason, "ready", config.readiness(),
+                    "ready_timeout", Durations.format(config.readyTimeout()));
+            try {
+                spawnGeneration(reason);
+            } catch (SpawnException e) {
+                Log.error("restart failed; the running generation keeps serving", "error", e.describe());
             }
             return;
         }
-        stop(app.pid());
-        phase = Phase.STOPPING;
-        deadline = clock.nanoTime() + config.gracePeriod().toNanos();
+        Log.info("restarting", "generation", from, "reason", reason, "signal", Signals.name(config.restartSignal()),
+                "grace", Durations.format(config.gracePeriod()));
+        for (Generation g : generations) {
+            if (g.serving()) {
+                stopGeneration(g, config.restartSignal(), now);
+            }
+        }
+        phase = Phase.RESTARTING;
     }
 
-    /** The stop signal, then CONT so a suspended application can act on it (as systemd does). */
-    private void stop(int pid) {
-        askToStop(signal -> processes.signalApp(pid, signal));
+    /** Sequential restart: the old generations are gone, start the next. */
+    private void finishRestart() {
+        try {
+            spawnGeneration("USR1");
+        } catch (SpawnException e) {
+            Log.error("restart failed: cannot start the application", "error", e.describe());
+            status = e.exitCode();
+            enterLeftovers(clock.nanoTime());
+            return;
+        }
+        phase = Phase.RUNNING;
+        Generation g = generations.get(generations.size() - 1);
+        Log.info("restarted", "generation", g.number, "pid", g.pid);
+        if (restartQueued && !overlapping()) {
+            restartQueued = false;
+            beginRestart("USR1");
+        }
     }
 
-    private void askToStop(IntConsumer send) {
-        send.accept(config.stopSignal());
-        if (config.stopSignal() != SIGCONT && config.stopSignal() != SIGKILL) {
+    private void spawnGeneration(String reason) throws SpawnException {
+        if (starter.wrapsWithShell()) { // the shell would turn a missing command into its own exit 127
+            Optional<SpawnException> problem = processes.checkRunnable(config.command().get(0));
+            if (problem.isPresent()) {
+                throw problem.get();
+            }
+        }
+        int number = lastNumber + 1;
+        NotifyChannel notify = null;
+        if (config.readiness().kind() == Readiness.Kind.NOTIFY) {
+            try {
+                notify = processes.openNotify(number);
+            } catch (IOException e) {
+                throw new IllegalStateException("cannot create NOTIFY_SOCKET: " + e.getMessage(), e);
+            }
+        }
+        int pid;
+        try {
+            pid = processes.spawn(starter.launch(config.command(), number, notify == null ? null : notify.path()));
+        } catch (SpawnException e) {
+            if (notify != null) {
+                processes.closeNotify(notify);
+            }
+            throw e;
+        }
+        lastNumber = number;
+        long now = clock.nanoTime();
+        Generation g = new Generation(number, pid, now, clock.epochMillis(), reason, notify);
+        g.readyDeadline = now + config.readyTimeout().toNanos();
+        switch (config.readiness().kind()) {
+            case DELAY -> g.delayReadyAt = now + config.readiness().delay().toNanos();
+            case EXEC -> g.nextCheck = now + Readiness.CHECK_INTERVAL.toNanos();
+            case NOTIFY -> {
+            }
+        }
+        generations.add(g);
+        Log.info("started", "generation", number, "pid", pid, "reason", reason, "command", config.command().get(0));
+        if (config.readiness().kind() == Readiness.Kind.DELAY && config.readiness().delay().isZero()) {
+            ready(g, now);
+        }
+    }
+
+    // ---- readiness
+
+    private void onNotify(Generation g, NotifyMessage message) {
+        if (message.status() != null) {
+            g.statusText = message.status();
+            Log.debug("generation status", "generation", g.number, "status", message.status());
+        }
+        if (message.stopping() && !g.announcedStopping) {
+            g.announcedStopping = true;
+            Log.info("generation is stopping (STOPPING=1)", "generation", g.number, "pid", g.pid);
+        }
+        if (message.ready() && g.state == Generation.State.STARTING && !g.exited) {
+            ready(g, clock.nanoTime());
+        }
+    }
+
+    private void tickGenerations(long now) {
+        for (Generation g : List.copyOf(generations)) {
+            if (g.state == Generation.State.STARTING && !g.exited) {
+                if (g.delayReadyAt != NONE && now >= g.delayReadyAt) {
+                    ready(g, now);
+                } else if (g.checkPid == 0 && g.nextCheck != NONE && now >= g.nextCheck) {
+                    runCheck(g);
+                }
+                if (g.state == Generation.State.STARTING && g.readyDeadline != NONE && now >= g.readyDeadline) {
+                    notReadyInTime(g, now);
+                }
+            }
+            if (g.state == Generation.State.STOPPING && g.stopDeadline != NONE && now >= g.stopDeadline) {
+                if (!g.killSent) {
+                    Log.warn("generation did not stop within the grace period; sending SIGKILL", "generation",
+                            g.number, "pgid", g.pid, "grace", Durations.format(config.gracePeriod()));
+                    processes.signalApp(g.pid, SIGKILL);
+                    g.killSent = true;
+                    g.stopDeadline = now + KILL_WAIT.toNanos();
+                } else {
+                    Log.error("generation survived SIGKILL; no longer waiting for it", "generation", g.number,
+                            "pgid", g.pid);
+                    generations.remove(g);
+                }
+            }
+            if (g.exited && !processes.groupExists(g.pid)) {
+                generations.remove(g);
+            }
+        }
+    }
+
+    private void runCheck(Generation g) {
+        List<String> env = new ArrayList<>(starter.env(g.number, null));
+        env.add("DEWY_GENERATION=" + g.number);
+        env.add("DEWY_PID=" + g.pid);
+        try {
+            g.checkPid = processes.spawnCheck(config.readiness().command(), env);
+            Log.debug("readiness check started", "generation", g.number, "pid", g.checkPid);
+        } catch (SpawnException e) {
+            Log.error("cannot run the readiness check", "error", e.describe());
+            g.nextCheck = clock.nanoTime() + Readiness.CHECK_INTERVAL.toNanos();
+        }
+    }
+
+    private void endCheck(Generation g) {
+        if (g.checkPid != 0) {
+            processes.signalApp(g.checkPid, SIGKILL);
+            g.checkPid = 0;
+        }
+        g.nextCheck = NONE;
+    }
+
+    private void ready(Generation g, long now) {
+        g.state = Generation.State.READY;
+        g.readyMillis = clock.epochMillis();
+        g.readyDeadline = NONE;
+        g.delayReadyAt = NONE;
+        endCheck(g);
+        Log.info("generation ready", "generation", g.number, "pid", g.pid,
+                "ready_ms", (now - g.startedNanos) / 1_000_000);
+        if (phase != Phase.RUNNING) {
+            return;
+        }
+        boolean replaced = false;
+        for (Generation old : generations) {
+            if (old.number < g.number && old.serving()) {
+                Log.info("stopping the previous generation", "generation", old.number, "pid", old.pid,
+                        "signal", Signals.name(config.restartSignal()), "grace", Durations.format(config.gracePeriod()));
+                stopGeneration(old, config.restartSignal(), now);
+                replaced = true;
+            }
+        }
+        if (replaced) {
+            Log.info("restarted", "generation", g.number, "pid", g.pid);
+        }
+        if (starter.hasListeners()) {
+            processes.inspectListeners(g.number, g.pid); // after the swap, and off the loop: never on its path
+        }
+        if (restartQueued) {
+            restartQueued = false;
+            beginRestart("USR1");
+        }
+    }
+
+    private void notReadyInTime(Generation g, long now) {
+        g.readyDeadline = NONE;
+        endCheck(g);
+        if (olderServing(g) != null && phase == Phase.RUNNING) {
+            Log.error("restart failed; the running generation keeps serving", "generation", g.number, "pid", g.pid,
+                    "reason", "not ready within " + Durations.format(config.readyTimeout()));
+            dropQueuedRestart();
+            stopGeneration(g, config.stopSignal(), now);
+        } else {
+            Log.warn("generation not ready in time; it keeps running, /readyz stays 503", "generation", g.number,
+                    "pid", g.pid, "ready_timeout", Durations.format(config.readyTimeout()));
+        }
+    }
+
+    private void dropQueuedRestart() {
+        if (restartQueued) {
+            restartQueued = false;
+            Log.info("queued restart dropped with the failed one");
+        }
+    }
+
+    // ---- stopping
+
+    private void stopGeneration(Generation g, int signal, long now) {
+        g.state = Generation.State.STOPPING;
+        g.readyDeadline = NONE;
+        g.delayReadyAt = NONE;
+        endCheck(g);
+        g.stopDeadline = now + config.gracePeriod().toNanos();
+        g.killSent = false;
+        askToStop(signal, s -> processes.signalApp(g.pid, s));
+    }
+
+    /** The signal, then CONT so a suspended application can act on it (as systemd does). */
+    private static void askToStop(int signal, IntConsumer send) {
+        send.accept(signal);
+        if (signal != SIGCONT && signal != SIGKILL) {
             send.accept(SIGCONT);
         }
     }
 
+    private void drain(String signalName) {
+        long now = clock.nanoTime();
+        if (draining) {
+            if (phase == Phase.DRAIN_DELAY) {
+                Log.info("second drain signal: stopping now, without the rest of the drain delay", "signal", signalName);
+                beginStop(now);
+            } else {
+                Log.info("already draining", "signal", signalName);
+            }
+            return;
+        }
+        draining = true;
+        restartQueued = false;
+        Log.info("draining", "signal", signalName, "stop_signal", Signals.name(config.stopSignal()),
+                "drain_delay", Durations.format(config.drainDelay()), "grace", Durations.format(config.gracePeriod()));
+        drainHooks.forEach(Runnable::run);
+        if (phase == Phase.LEFTOVERS || phase == Phase.KILLED || phase == Phase.DONE) {
+            return; // the application is already gone; the leftovers have their deadline
+        }
+        boolean serving = generations.stream().anyMatch(Generation::serving);
+        if (!config.drainDelay().isZero() && serving) {
+            phase = Phase.DRAIN_DELAY;
+            deadline = now + config.drainDelay().toNanos();
+            Log.info("keeps serving during the drain delay; /readyz says 503", "drain_delay",
+                    Durations.format(config.drainDelay()));
+        } else {
+            beginStop(now);
+        }
+    }
+
+    private void beginStop(long now) {
+        for (Generation g : generations) {
+            if (g.serving()) {
+                stopGeneration(g, config.stopSignal(), now);
+                g.stopDeadline = NONE; // the drain's own deadline rules: KILL for everyone at once
+            } else if (g.killSent) {
+                g.stopDeadline = NONE;
+            }
+        }
+        phase = Phase.STOPPING;
+        deadline = now + config.gracePeriod().toNanos();
+    }
+
+    // ---- exits
+
     private void onExit(Posix.Exit exit) {
-        if (app == null || exit.pid() != app.pid()) {
+        for (Generation g : generations) {
+            if (g.checkPid == exit.pid()) {
+                onCheckExit(g, exit.status());
+                return;
+            }
+        }
+        Generation g = byPid(exit.pid());
+        if (g == null || g.exited) {
             Log.debug("reaped", "pid", exit.pid(), "status", WaitStatus.describe(exit.status()));
             return;
         }
-        status = WaitStatus.shellCode(exit.status());
-        Log.info("application exited", "generation", app.number(), "pid", app.pid(),
-                "status", WaitStatus.describe(exit.status()), "code", status);
-        app = null;
+        int code = WaitStatus.shellCode(exit.status());
+        g.exited = true;
+        endCheck(g);
+        if (g.notify != null) {
+            processes.closeNotify(g.notify);
+        }
+        Log.info("generation exited", "generation", g.number, "pid", g.pid,
+                "status", WaitStatus.describe(exit.status()), "code", code);
+        long now = clock.nanoTime();
+        if (draining || phase == Phase.LEFTOVERS || phase == Phase.KILLED) {
+            if (g.number >= statusGeneration) {
+                status = code;
+                statusGeneration = g.number;
+            }
+            return;
+        }
+        if (g.state == Generation.State.STOPPING) {
+            return; // replaced, or stopped after failing to become ready
+        }
+        if (g.state == Generation.State.STARTING && olderServing(g) != null) {
+            Log.error("restart failed; the running generation keeps serving", "generation", g.number, "pid", g.pid,
+                    "reason", "exited before it was ready (" + WaitStatus.describe(exit.status()) + ")");
+            hintIfItBindsItself(code);
+            dropQueuedRestart();
+            stopLeftoversOf(g, now);
+            return;
+        }
+        status = code;
+        statusGeneration = g.number;
+        if (generations.stream().anyMatch(Generation::serving)) {
+            Log.warn("the serving generation exited while a newer one starts", "generation", g.number);
+            return;
+        }
         if (phase == Phase.RUNNING) {
-            enterLeftovers(clock.nanoTime());
-        } else if (phase == Phase.STOPPING) {
-            phase = Phase.LEFTOVERS; // keeps the drain's deadline
-            leftoversSignalled = false;
+            applyRestartPolicy(g, code, now);
+        }
+    }
+
+    private void onCheckExit(Generation g, int waitStatus) {
+        g.checkPid = 0;
+        if (WaitStatus.shellCode(waitStatus) == 0 && g.state == Generation.State.STARTING && !g.exited) {
+            ready(g, clock.nanoTime());
+        } else if (g.state == Generation.State.STARTING) {
+            Log.debug("readiness check failed", "generation", g.number, "status", WaitStatus.describe(waitStatus));
+            g.nextCheck = clock.nanoTime() + Readiness.CHECK_INTERVAL.toNanos();
+        }
+    }
+
+    /** The leader is gone; whatever it left in its group gets the stop signal and the grace period. */
+    private void stopLeftoversOf(Generation g, long now) {
+        g.state = Generation.State.STOPPING;
+        g.stopDeadline = now + config.gracePeriod().toNanos();
+        if (processes.groupExists(g.pid)) {
+            askToStop(config.stopSignal(), s -> processes.signalApp(g.pid, s));
+        }
+    }
+
+    private void applyRestartPolicy(Generation g, int code, long now) {
+        if (!config.restart().restartsAfter(code)) {
+            enterLeftovers(now);
+            return;
+        }
+        long delay = crashes.onCrash(now);
+        if (g.state == Generation.State.STARTING) {
+            hintIfItBindsItself(code);
+        }
+        if (delay < 0) {
+            Log.error("crash loop: giving up and exiting with the application's status", "restarts",
+                    crashes.recent(), "window", Durations.format(config.restart().window()), "code", code);
+            enterLeftovers(now);
+            return;
+        }
+        stopLeftoversOf(g, now);
+        Log.warn("application exited; restarting after a backoff", "generation", g.number, "code", code,
+                "backoff", Durations.format(Duration.ofNanos(delay)), "policy", config.restart().mode().flag(),
+                "crashes_in_window", crashes.recent());
+        phase = Phase.BACKOFF;
+        deadline = now + delay;
+    }
+
+    /**
+     * go-server-starter's issues #18 and #22: an application that binds the port itself fails with EADDRINUSE
+     * because dewy holds the port, and a supervisor without backoff restarts it forever. dewy cannot see the bind,
+     * only an exit before readiness; it says what the likely cause is.
+     */
+    private void hintIfItBindsItself(int code) {
+        if (starter.hasListeners() && code != 0) {
+            Log.warn("the application exited before it was ready; if it binds its port itself, that fails with "
+                    + "\"address already in use\" because dewy holds the port: take the socket from "
+                    + "SERVER_STARTER_PORT or LISTEN_FDS instead", "ports", config.ports().size());
+        }
+    }
+
+    private void respawnAfterCrash() {
+        try {
+            spawnGeneration("crash");
+            phase = Phase.RUNNING;
+        } catch (SpawnException e) {
+            Log.error("cannot restart the application", "error", e.describe());
+            status = e.exitCode();
+            long delay = crashes.onCrash(clock.nanoTime());
+            if (delay < 0) {
+                Log.error("crash loop: giving up", "code", status);
+                enterLeftovers(clock.nanoTime());
+            } else {
+                deadline = clock.nanoTime() + delay;
+            }
         }
     }
 
@@ -254,18 +676,10 @@ public final class Supervisor {
 
     private void onDeadline(long now) {
         switch (phase) {
-            case RESTARTING -> {
-                if (!killSent) {
-                    Log.warn("generation did not stop within the grace period; sending SIGKILL",
-                            "pgid", stoppingGroup, "grace", Durations.format(config.gracePeriod()));
-                    processes.signalApp(stoppingGroup, SIGKILL);
-                    killSent = true;
-                    deadline = now + KILL_WAIT.toNanos();
-                } else {
-                    Log.error("generation survived SIGKILL; starting the next one anyway", "pgid", stoppingGroup);
-                    app = null;
-                    finishRestart();
-                }
+            case BACKOFF -> respawnAfterCrash();
+            case DRAIN_DELAY -> {
+                Log.info("drain delay over; stopping the application", "signal", Signals.name(config.stopSignal()));
+                beginStop(now);
             }
             case STOPPING, LEFTOVERS -> {
                 Log.warn("grace period over; sending SIGKILL to every remaining process",
@@ -276,7 +690,7 @@ public final class Supervisor {
             }
             case KILLED -> {
                 Log.error("processes survived SIGKILL; exiting anyway");
-                if (app != null) {
+                if (generations.stream().anyMatch(g -> !g.exited)) {
                     status = 128 + SIGKILL;
                 }
                 phase = Phase.DONE;
@@ -287,8 +701,12 @@ public final class Supervisor {
     }
 
     private void killEverything() {
-        if (app != null) {
-            processes.signalApp(app.pid(), SIGKILL);
+        for (Generation g : generations) {
+            if (!g.exited) { // what an exited leader left in its group is among the descendants below
+                processes.signalApp(g.pid, SIGKILL);
+            }
+            g.killSent = true;
+            g.stopDeadline = NONE;
         }
         processes.signalDescendants(SIGKILL);
     }
@@ -305,12 +723,20 @@ public final class Supervisor {
     private void step(long now) {
         switch (phase) {
             case RESTARTING -> {
-                if (app == null) {
-                    if (processes.groupExists(stoppingGroup)) {
-                        recheck = now + GROUP_RECHECK.toNanos();
-                    } else {
-                        finishRestart();
-                    }
+                if (generations.isEmpty()) {
+                    finishRestart();
+                }
+            }
+            case DRAIN_DELAY -> {
+                if (generations.stream().noneMatch(Generation::serving)) {
+                    Log.info("the application exited during the drain delay");
+                    beginStop(now);
+                }
+            }
+            case STOPPING -> {
+                if (generations.stream().allMatch(g -> g.exited)) {
+                    phase = Phase.LEFTOVERS; // keeps the drain's deadline
+                    leftoversSignalled = false;
                 }
             }
             case LEFTOVERS -> {
@@ -320,11 +746,11 @@ public final class Supervisor {
                     leftoversSignalled = true;
                     Log.info("waiting for the remaining processes", "signal", Signals.name(config.stopSignal()),
                             "until_kill", Durations.format(Duration.ofNanos(Math.max(0, deadline - now))));
-                    askToStop(processes::signalDescendants);
+                    askToStop(config.stopSignal(), processes::signalDescendants);
                 }
             }
             case KILLED -> {
-                if (app == null && !childrenLeft) {
+                if (generations.stream().allMatch(g -> g.exited) && !childrenLeft) {
                     phase = Phase.DONE;
                 }
             }
@@ -333,29 +759,63 @@ public final class Supervisor {
         }
     }
 
-    private void finishRestart() {
-        recheck = NONE;
-        deadline = NONE;
-        try {
-            spawnGeneration();
-        } catch (SpawnException e) {
-            Log.error("restart failed: cannot start the application", "error", e.describe());
-            status = e.exitCode();
-            enterLeftovers(clock.nanoTime());
-            return;
+    // ---- queries
+
+    private Generation byPid(int pid) {
+        for (Generation g : generations) {
+            if (g.pid == pid) {
+                return g;
+            }
         }
-        phase = Phase.RUNNING;
-        Log.info("restarted", "generation", app.number(), "pid", app.pid());
-        if (restartQueued) {
-            restartQueued = false;
-            beginRestart();
-        }
+        return null;
     }
 
-    private void spawnGeneration() throws SpawnException {
-        int pid = processes.spawn(config.command());
-        generations++;
-        app = new Generation(generations, pid);
+    private Generation newestServing() {
+        Generation newest = null;
+        for (Generation g : generations) {
+            if (g.serving()) {
+                newest = g;
+            }
+        }
+        return newest;
+    }
+
+    private Generation olderServing(Generation than) {
+        for (Generation g : generations) {
+            if (g.number < than.number && g.serving()) {
+                return g;
+            }
+        }
+        return null;
+    }
+
+    /** The generation that serves: the newest ready one. */
+    private Generation current() {
+        Generation current = null;
+        for (Generation g : generations) {
+            if (g.serving() && g.state == Generation.State.READY) {
+                current = g;
+            }
+        }
+        return current;
+    }
+
+    private void publish() {
+        Generation current = current();
+        List<Status.Gen> gens = new ArrayList<>();
+        for (Generation g : generations) {
+            if (!g.exited) {
+                gens.add(new Status.Gen(g.number, g.pid, g.state.name().toLowerCase(java.util.Locale.ROOT),
+                        g.startedMillis, g.readyMillis, g.statusText));
+            }
+        }
+        boolean ready = !draining && phase == Phase.RUNNING && current != null && !current.announcedStopping;
+        Status s = new Status(selfPid, phase.name().toLowerCase(java.util.Locale.ROOT), draining, ready,
+                !gens.isEmpty(), restarts, crashes.total(), current == null ? 0 : current.number, gens);
+        if (!s.equals(published)) {
+            published = s;
+            statusSink.accept(s);
+        }
     }
 
     private static long earliest(long a, long b) {

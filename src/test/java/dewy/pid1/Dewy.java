@@ -49,7 +49,13 @@ final class Dewy implements AutoCloseable {
 
     /** Starts {@code dewy server ARGS} where ARGS holds dewy's options, "--" and the command. */
     static Dewy start(Mode mode, Path dir, Map<String, String> env, String... args) throws IOException {
-        List<String> cmd = new ArrayList<>();
+        return startWrapped(List.of(), mode, dir, env, args);
+    }
+
+    /** {@link #start} behind {@code wrapper}, a command that prepares something (a socket on fd 3) and execs the rest. */
+    static Dewy startWrapped(List<String> wrapper, Mode mode, Path dir, Map<String, String> env, String... args)
+            throws IOException {
+        List<String> cmd = new ArrayList<>(wrapper);
         if (mode != Mode.SUBREAPER) {
             cmd.addAll(List.of("unshare", "--pid", "--fork", "--mount-proc"));
         }

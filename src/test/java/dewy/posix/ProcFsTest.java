@@ -190,4 +190,20 @@ class ProcFsTest {
         }
         assertTrue(ProcFs.system().selfCmdline().size() > 0);
     }
+
+    @Test
+    void tcpAddressesFromProcNet() {
+        assertEquals("127.0.0.1:8080", ProcFs.address("0100007F:1F90"));
+        assertEquals("0.0.0.0:80", ProcFs.address("00000000:0050"));
+        assertEquals("[0:0:0:0:0:0:0:1]:8080", ProcFs.address("00000000000000000000000001000000:1F90"));
+    }
+
+    @Test
+    void listeningSocketsOfThisVeryProcess() throws Exception {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            int self = (int) ProcessHandle.current().pid();
+            assertTrue(ProcFs.system().listeningTcp(self).containsValue("127.0.0.1:" + s.getLocalPort()),
+                    ProcFs.system().listeningTcp(self).toString());
+        }
+    }
 }

@@ -2,7 +2,11 @@ package dewy.supervisor;
 
 import dewy.posix.Posix;
 import dewy.posix.SpawnException;
+import dewy.starter.Starter;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
@@ -26,16 +30,73 @@ final class FakeProcesses implements Processes {
     int stopSelfCalls;
     private int nextPid = 100;
 
+    /** Every generation's launch, in order (argv, environment, descriptors). */
+    final List<Starter.Launch> launches = new ArrayList<>();
+    /** Readiness checks started: pid to command. */
+    final Map<Integer, String> checks = new LinkedHashMap<>();
+    /** Open NOTIFY_SOCKETs by descriptor, with the datagrams the test queued on them. */
+    final Map<Integer, NotifyChannel> notifyOpen = new LinkedHashMap<>();
+    final Map<Integer, List<String>> notifyQueued = new HashMap<>();
+    private int nextFd = 50;
+
     @Override
-    public int spawn(List<String> command) throws SpawnException {
+    public int spawn(Starter.Launch launch) throws SpawnException {
         if (spawnFailure != null) {
             throw spawnFailure;
         }
         int pid = nextPid++;
         spawned.add(pid);
+        launches.add(launch);
         children.add(pid);
         groups.add(pid);
         return pid;
+    }
+
+    @Override
+    public int spawnCheck(String command, List<String> env) {
+        int pid = nextPid++;
+        checks.put(pid, command);
+        children.add(pid);
+        groups.add(pid);
+        return pid;
+    }
+
+    /** Generations whose listeners the supervisor asked to inspect. */
+    final List<Integer> inspected = new ArrayList<>();
+
+    @Override
+    public void inspectListeners(int generation, int pid) {
+        inspected.add(generation);
+    }
+
+    @Override
+    public NotifyChannel openNotify(int generation) {
+        NotifyChannel c = new NotifyChannel(nextFd++, "/tmp/fake/notify-" + generation + ".sock");
+        notifyOpen.put(c.fd(), c);
+        return c;
+    }
+
+    /** The application of this generation sends a datagram; returns the descriptor the loop would see readable. */
+    int send(int generation, String datagram) {
+        for (NotifyChannel c : notifyOpen.values()) {
+            if (c.path().endsWith("/notify-" + generation + ".sock")) {
+                notifyQueued.computeIfAbsent(c.fd(), k -> new ArrayList<>()).add(datagram);
+                return c.fd();
+            }
+        }
+        throw new AssertionError("generation " + generation + " has no open NOTIFY_SOCKET");
+    }
+
+    @Override
+    public List<String> readNotify(NotifyChannel channel) {
+        List<String> out = notifyQueued.getOrDefault(channel.fd(), List.of());
+        notifyQueued.remove(channel.fd());
+        return out;
+    }
+
+    @Override
+    public void closeNotify(NotifyChannel channel) {
+        notifyOpen.remove(channel.fd());
     }
 
     @Override

@@ -20,6 +20,8 @@ import dewy.posix.Posix;
 import dewy.posix.SignalInfo;
 import dewy.posix.SpawnException;
 import dewy.posix.WaitStatus;
+import dewy.starter.Readiness;
+import dewy.starter.Starter;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,15 +31,17 @@ import org.junit.jupiter.api.Test;
 /** The supervisor's decisions, on a fake process table and a fake clock. */
 class SupervisorTest {
     private static final long GRACE = Duration.ofSeconds(10).toNanos();
+    private static final Starter NO_SOCKETS = new Starter(List.of(), List.of("PATH=/bin"), null);
 
     private final FakeProcesses procs = new FakeProcesses();
     private final AtomicLong now = new AtomicLong(1_000_000_000L);
     private final List<String> events = new ArrayList<>();
 
     private Supervisor supervisor(int stopSignal, int selfPid) {
-        Config config = new Config(Log.Level.INFO, Log.Format.TEXT, Duration.ofNanos(GRACE), stopSignal,
-                List.of("/app"));
-        Supervisor s = new Supervisor(config, procs, now::get, selfPid, List.of(() -> events.add("hook:" + procs.sent.size())));
+        Config config = Config.builder(List.of("/app")).gracePeriod(Duration.ofNanos(GRACE)).stopSignal(stopSignal)
+                .readiness(Readiness.delay(Duration.ZERO)).build();
+        Supervisor s = new Supervisor(config, NO_SOCKETS, procs, now::get, selfPid,
+                List.of(() -> events.add("hook:" + procs.sent.size())), st -> { });
         s.start();
         s.handle(null);
         return s;
@@ -188,8 +192,8 @@ class SupervisorTest {
             procs.sent.clear();
             events.clear();
             FakeProcesses fresh = new FakeProcesses();
-            Supervisor s = new Supervisor(new Config(Log.Level.INFO, Log.Format.TEXT, Duration.ofNanos(GRACE),
-                    SIGTERM, List.of("/app")), fresh, now::get, 1, List.of(() -> events.add("hook:" + fresh.sent.size())));
+            Supervisor s = new Supervisor(Config.builder(List.of("/app")).gracePeriod(Duration.ofNanos(GRACE)).build(),
+                    NO_SOCKETS, fresh, now::get, 1, List.of(() -> events.add("hook:" + fresh.sent.size())), st -> { });
             s.start();
             s.handle(signal(drainSignal));
             assertEquals(List.of("hook:0"), events, "hooks run before any signal is sent");
@@ -284,8 +288,8 @@ class SupervisorTest {
         assertEquals(new FakeProcesses.Sent("100", SIGTSTP), procs.sent.get(0));
 
         FakeProcesses other = new FakeProcesses();
-        Supervisor subreaper = new Supervisor(new Config(Log.Level.INFO, Log.Format.TEXT, Duration.ofNanos(GRACE),
-                SIGTERM, List.of("/app")), other, now::get, 4242, List.of());
+        Supervisor subreaper = new Supervisor(Config.builder(List.of("/app")).gracePeriod(Duration.ofNanos(GRACE))
+                .build(), NO_SOCKETS, other, now::get, 4242, List.of(), st -> { });
         subreaper.start();
         subreaper.handle(signal(SIGTSTP));
         assertEquals(1, other.stopSelfCalls);

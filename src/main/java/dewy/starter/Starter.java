@@ -1,0 +1,94 @@
+package dewy.starter;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What each generation is started with: its argv, its environment with the socket-passing and readiness
+ * variables, and where its listening sockets go.
+ *
+ * <p>LISTEN_PID must be the application's own pid, which only exists once it runs; posix_spawn cannot set it. So
+ * when there are systemd-style sockets and {@code /bin/sh} exists, the generation starts as
+ * {@code /bin/sh -c 'LISTEN_PID=$$; export LISTEN_PID; exec "$@"' COMMAND ARGS...}: the shell's pid is the pid
+ * that exec keeps. Without {@code /bin/sh} LISTEN_PID is left unset (libsystemd and go-systemd then ignore
+ * LISTEN_FDS; server-starter's variable still works).
+ */
+public final class Starter {
+    /** Variables that describe dewy's own environment (its systemd, its sockets), never the application's. */
+    static final List<String> OWN_VARIABLES = List.of("LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES", "NOTIFY_SOCKET",
+            "SERVER_STARTER_PORT", "SERVER_STARTER_GENERATION");
+    static final String LISTEN_PID_SCRIPT = "LISTEN_PID=$$; export LISTEN_PID; exec \"$@\"";
+
+    /** argv, environment, and descriptors: {@code from[i]} (dewy's) becomes {@code to[i]} (the application's). */
+    public record Launch(List<String> argv, List<String> env, int[] from, int[] to) {
+    }
+
+    private final List<Listener> listeners;
+    private final List<String> baseEnv;
+    private final String shell;
+
+    /**
+     * @param baseEnv the application's environment before dewy adds to it, as NAME=value entries
+     * @param shell   the shell that sets LISTEN_PID, or null when there is none
+     */
+    public Starter(List<Listener> listeners, List<String> baseEnv, String shell) {
+        this.listeners = List.copyOf(listeners);
+        this.baseEnv = baseEnv.stream().filter(e -> !OWN_VARIABLES.contains(e.substring(0, Math.max(0, e.indexOf('=')))))
+                .toList();
+        this.shell = shell;
+    }
+
+    public List<Listener> listeners() {
+        return listeners;
+    }
+
+    public boolean hasListeners() {
+        return !listeners.isEmpty();
+    }
+
+    /** Whether generations start through the LISTEN_PID shell (so a missing command must be caught before). */
+    public boolean wrapsWithShell() {
+        return shell != null && !StarterEnv.systemdRun(listeners).isEmpty();
+    }
+
+    /** True when sockets are passed the systemd way but LISTEN_PID cannot be set (no shell). */
+    public boolean listenPidMissing() {
+        return shell == null && !StarterEnv.systemdRun(listeners).isEmpty();
+    }
+
+    /** The environment of generation {@code generation} and of its readiness checks; notifySocket may be null. */
+    public List<String> env(int generation, String notifySocket) {
+        List<String> env = new ArrayList<>(baseEnv);
+        if (!listeners.isEmpty()) {
+            env.add("SERVER_STARTER_PORT=" + StarterEnv.serverStarterPort(listeners));
+            // LISTEN_PID comes from the shell wrapper, see launch()
+            List<Listener> run = StarterEnv.systemdRun(listeners);
+            if (!run.isEmpty()) {
+                env.add("LISTEN_FDS=" + run.size());
+                env.add("LISTEN_FDNAMES=" + StarterEnv.listenFdNames(run));
+            }
+        }
+        if (!listeners.isEmpty()) {
+            env.add("SERVER_STARTER_GENERATION=" + generation);
+        }
+        if (notifySocket != null) {
+            env.add("NOTIFY_SOCKET=" + notifySocket);
+        }
+        return env;
+    }
+
+    public Launch launch(List<String> command, int generation, String notifySocket) {
+        int[] from = new int[listeners.size()];
+        int[] to = new int[listeners.size()];
+        for (int i = 0; i < listeners.size(); i++) {
+            from[i] = listeners.get(i).dewyFd();
+            to[i] = listeners.get(i).childFd();
+        }
+        List<String> argv = command;
+        if (wrapsWithShell()) {
+            argv = new ArrayList<>(List.of(shell, "-c", LISTEN_PID_SCRIPT, command.get(0)));
+            argv.addAll(command);
+        }
+        return new Launch(List.copyOf(argv), env(generation, notifySocket), from, to);
+    }
+}
