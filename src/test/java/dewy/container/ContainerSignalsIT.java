@@ -72,7 +72,7 @@ class ContainerSignalsIT {
         }
     }
 
-    /** USR1 without ports: a new application process (the zero-downtime half is in ZeroDowntimeContainerIT). */
+    /** USR1 without ports: a new application process (with ports, under load: ZeroDowntimeContainerIT). */
     @Test
     void usr1RestartsTheApplicationWithANewPid() {
         try (DewyContainer dewy = DewyContainer.dewy(List.of(), "pause", DewyContainer.RECORD).startReady()) {

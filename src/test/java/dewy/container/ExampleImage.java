@@ -16,8 +16,8 @@ import org.testcontainers.DockerClientFactory;
 import org.testcontainers.images.builder.ImageFromDockerfile;
 
 /**
- * docker/Dockerfile built as a user would, with docker/example/HelloServer.java as the application: the context holds
- * target/dewy.jar, target/jffi/ and app.jar, and BASE is the local base image the image profile used.
+ * docker/Dockerfile built as a user would, with docker/examples/java/HelloServer.java as the application: the
+ * context holds target/dewy.jar, target/jffi/ and app.jar, and BASE is the local base image the image profile used.
  */
 final class ExampleImage {
     static final String TAG = "dewy-example:test";
@@ -50,7 +50,7 @@ final class ExampleImage {
         }
     }
 
-    /** docker/example/HelloServer.java compiled with this JDK and packed as an executable jar. */
+    /** docker/examples/java/HelloServer.java compiled with this JDK and packed as an executable jar. */
     private static Path appJar() {
         Path classes = TARGET.resolve("example/classes");
         Path jar = TARGET.resolve("example/app.jar");
@@ -60,7 +60,7 @@ final class ExampleImage {
             StringWriter diagnostics = new StringWriter();
             boolean ok = javac.getTask(diagnostics, null, null, List.of("-d", classes.toString()),
                     null, javac.getStandardFileManager(null, null, null)
-                            .getJavaFileObjects(Path.of("docker/example/HelloServer.java"))).call();
+                            .getJavaFileObjects(Path.of("docker/examples/java/HelloServer.java"))).call();
             if (!ok) {
                 throw new IllegalStateException("HelloServer.java does not compile:\n" + diagnostics);
             }

@@ -4,11 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dewy.cli.Durations;
+import dewy.cli.CommandLine;
+import dewy.cli.Config;
+import dewy.starter.ListenSpec;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
@@ -16,8 +17,9 @@ import org.junit.jupiter.api.Test;
 import org.yaml.snakeyaml.Yaml;
 
 /**
- * docker/k8s/deployment.yaml agrees with dewy's flags in it: the probes hit dewy's --admin port, the Service port is
- * dewy's --port, the pod's grace covers preStop + drain delay + grace period, and dewy stays the ENTRYPOINT.
+ * docker/k8s/deployment.yaml agrees with dewy's flags in it, as dewy's own parser reads them: the probes hit dewy's
+ * --admin port, the served port is dewy's --port, the pod's grace covers preStop + drain delay + grace period, and
+ * dewy stays the ENTRYPOINT.
  */
 class KubernetesManifestTest {
     /** The rolling-restart-free reload the manifest documents; ContainerSignalsIT runs it in a real container. */
@@ -27,7 +29,7 @@ class KubernetesManifestTest {
     private static String text;
     private static Map<String, Object> pod;
     private static Map<String, Object> container;
-    private static Map<String, String> dewyFlags;
+    private static Config dewy;
 
     @BeforeAll
     @SuppressWarnings("unchecked")
@@ -39,43 +41,42 @@ class KubernetesManifestTest {
         List<Object> containers = (List<Object>) pod.get("containers");
         assertEquals(1, containers.size());
         container = (Map<String, Object>) containers.get(0);
-        dewyFlags = flags(args());
+        dewy = CommandLine.parseServer(args(), Map.of());
     }
 
     @Test
     void dewyStaysTheEntrypointAndTheArgsAreItsFlagsThenTheCommand() {
         assertFalse(container.containsKey("command"), "command: would replace the image's ENTRYPOINT, dewy");
-        List<String> args = args();
-        int dashes = args.indexOf("--");
-        assertTrue(dashes > 0 && dashes < args.size() - 1, "dewy's flags, --, then the server: " + args);
-        assertTrue(dewyFlags.keySet().containsAll(List.of("port", "admin", "drain-delay", "grace-period")),
-                dewyFlags.toString());
+        assertEquals(List.of("java", "-XX:+UseSerialGC", "-jar", "/srv/app.jar"), dewy.command(),
+                "the server of docker/Dockerfile");
+        assertTrue(dewy.drainDelay().compareTo(Duration.ZERO) > 0, "a drain delay, for the endpoints to catch up");
     }
 
     @Test
     void probesHitDewysAdminEndpointsOnItsAdminPort() {
-        int admin = port(dewyFlags.get("admin"));
+        int admin = dewy.admin().port();
         assertEquals("/readyz", get(container, "readinessProbe", "httpGet", "path"));
         assertEquals(admin, containerPort(get(container, "readinessProbe", "httpGet", "port")));
         assertEquals("/healthz", get(container, "livenessProbe", "httpGet", "path"));
         assertEquals(admin, containerPort(get(container, "livenessProbe", "httpGet", "port")));
-        assertFalse(dewyFlags.get("admin").startsWith("127.") || dewyFlags.get("admin").startsWith("[::1]"),
-                "the kubelet probes the pod's IP, not its loopback");
+        assertTrue(dewy.admin().host() == null || dewy.admin().host().equals("0.0.0.0"),
+                "the kubelet probes the pod's IP, not its loopback: " + dewy.admin());
     }
 
     @Test
-    void theServedPortIsTheSocketDewyHolds() {
-        String spec = dewyFlags.get("port");
-        assertEquals(containerPort("http"), port(spec.replaceAll("=\\d+$", "")));
+    void theServedPortIsTheSocketDewyHoldsOnFdZero() {
+        assertEquals(1, dewy.ports().size());
+        ListenSpec port = dewy.ports().get(0);
+        assertEquals(containerPort("http"), port.port());
+        assertEquals(0, port.fd(), "the Java server takes it from System.inheritedChannel()");
     }
 
     @Test
     void theGracePeriodCoversPreStopDrainDelayAndDewysGracePeriod() {
         List<?> preStop = (List<?>) get(container, "lifecycle", "preStop", "exec", "command");
         assertEquals("sleep", preStop.get(0));
-        Duration needed = Duration.ofSeconds(Long.parseLong(preStop.get(1).toString()))
-                .plus(Durations.parse(dewyFlags.get("drain-delay")))
-                .plus(Durations.parse(dewyFlags.get("grace-period")));
+        Duration needed = Duration.ofSeconds(Long.parseLong(preStop.get(1).toString())).plus(dewy.drainDelay())
+                .plus(dewy.gracePeriod());
         Duration pods = Duration.ofSeconds(((Number) pod.get("terminationGracePeriodSeconds")).longValue());
         assertTrue(pods.compareTo(needed) > 0, pods + " must exceed " + needed + ", or the kubelet cuts the drain");
         assertTrue(text.contains(needed.toSeconds() + " s"), "the comment explains the sum: " + needed);
@@ -92,27 +93,6 @@ class KubernetesManifestTest {
     @SuppressWarnings("unchecked")
     private static List<String> args() {
         return ((List<Object>) container.get("args")).stream().map(Object::toString).toList();
-    }
-
-    /** dewy's flags, --name value or --name=value, up to "--". */
-    static Map<String, String> flags(List<String> args) {
-        Map<String, String> flags = new HashMap<>();
-        for (int i = 0; i < args.size() && !args.get(i).equals("--"); i++) {
-            String a = args.get(i);
-            assertTrue(a.startsWith("--"), "a flag: " + a);
-            int eq = a.indexOf('=');
-            if (eq > 0) {
-                flags.put(a.substring(2, eq), a.substring(eq + 1));
-            } else {
-                flags.put(a.substring(2), args.get(++i));
-            }
-        }
-        return flags;
-    }
-
-    /** The port of HOST:PORT, [V6]:PORT or PORT. */
-    private static int port(String address) {
-        return Integer.parseInt(address.substring(address.lastIndexOf(':') + 1));
     }
 
     /** A probe's port, by number or by the name of one of the container's ports. */

@@ -47,7 +47,8 @@ class SystemdUnitTest {
     @Test
     void reloadIsAGracefulRestartAndStopIsDewysDrain() throws Exception {
         assertEquals("/bin/kill -USR1 $MAINPID", service.get("ExecReload"));
-        assertEquals("exec", service.get("Type"), "the launcher execs the JVM, so dewy is $MAINPID");
+        assertEquals("notify", service.get("Type"), "dewy sends READY=1 itself, as $MAINPID (the launcher execs)");
+        assertTrue(!service.containsKey("NotifyAccess"), "the default, main: only dewy may say READY=1");
         assertEquals("mixed", service.get("KillMode"), "TERM to dewy alone; it stops the server itself");
         assertEquals("143", service.get("SuccessExitStatus"), "dewy exits 143 when TERM ended the server");
         List<String> words = Arrays.asList(service.get("ExecStart").split("\\s+"));
