@@ -1,20 +1,24 @@
 #!/usr/bin/env bash
-# dewy benchmarks: start-up to exec, whole run, idle cost, signal-forward latency, reaping, restarts under load; dewy
-# side by side with tini and with no init (restarts: with a naive stop-then-start). Prints a Markdown report on stdout
-# and writes it to bench/results/latest.md; progress goes to stderr, raw data to bench/results/raw/. See
-# bench/README.md.
+# dewy benchmarks: start-up to exec, whole run, idle cost, signal-forward latency, reaping, restarts under load, and
+# in containers; dewy side by side with tini and with no init (restarts: with a naive stop-then-start; containers:
+# also with docker run --init). Prints a Markdown report on stdout and writes it to bench/results/latest.md;
+# progress goes to stderr, raw data to bench/results/raw/. See bench/README.md.
 #
 #   bench/run.sh [--quick]       DEWY_HOME=dir (default: ../target next to this script) holds dewy, dewy.jar, dewy.jsa
+#   bench/run.sh --containers    step 7 alone: report in bench/results/containers.md, raw data in raw-containers/
 #
-# Needs root (unshare --pid), tini, hyperfine, python3 (/usr/bin/python3), GNU env; JDK 25 is optional (JAVA25).
+# Needs root (unshare --pid), tini, hyperfine, python3 (/usr/bin/python3), GNU env; JDK 25 is optional (JAVA25);
+# the in-container step needs a Docker engine (DOCKER_HOST) holding DEWY_IMAGE (default dewy:test) and gcc.
 set -u
 
 here=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
 quick=0
+only=""
 for a in "$@"; do
   case $a in
     --quick) quick=1 ;;
-    -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --containers) only=containers ;;
+    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown argument $a (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -25,6 +29,11 @@ JAVA25=${JAVA25:-/usr/lib/jvm/temurin-25-jdk-amd64/bin/java}
 PY=/usr/bin/python3
 RES=$here/results
 RAW=$RES/raw
+report=latest.md
+if [ "$only" = containers ]; then
+  RAW=$RES/raw-containers
+  report=containers.md
+fi
 LIB=$here/lib
 
 for f in "$DEWY_HOME/dewy" "$DEWY_HOME/dewy.jar"; do
@@ -40,10 +49,10 @@ unset JAVA DEWY_JAVA_OPTS JAVA_TOOL_OPTIONS _JAVA_OPTIONS JDK_JAVA_OPTIONS
 
 if [ $quick = 1 ]; then
   mode=quick; su_runs=5; su_warm=1; hf_runs=5; hf_warm=1; idle_window=10; sig_count=200; orphans=1000; reap_rounds=1
-  restarts=5
+  restarts=5; ct_runs=3; ct_settle=1
 else
   mode=full; su_runs=20; su_warm=2; hf_runs=20; hf_warm=3; idle_window=60; sig_count=1000; orphans=10000; reap_rounds=1
-  restarts=20
+  restarts=20; ct_runs=10; ct_settle=2
 fi
 
 rm -rf "$RAW"
@@ -63,6 +72,7 @@ step() {
 
 # ---- machine facts --------------------------------------------------------------------------------------------
 fact mode "$mode"
+fact steps "${only:-all}"
 fact date "$(date -u '+%Y-%m-%d %H:%M UTC')"
 fact dewy_home "$DEWY_HOME"
 fact commit "$(git -C "$here/.." rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$here/.." diff --quiet HEAD -- src pom.xml 2>/dev/null || echo ' (+ local changes)')"
@@ -93,8 +103,9 @@ if [ -x "$JAVA25" ]; then
 fi
 fact cds "$cds"
 
+if [ -z "$only" ]; then
 # ---- 1. start-up to child exec --------------------------------------------------------------------------------
-step "1/6 start-up to child exec ($su_runs runs x 5 variants)" 400 \
+step "1/7 start-up to child exec ($su_runs runs x 5 variants)" 400 \
   "$PY" "$LIB/startup.py" --dewy-home "$DEWY_HOME" --java25 "$JAVA25" --runs "$su_runs" --warmup "$su_warm" \
   --out "$RAW/startup.json"
 
@@ -103,7 +114,7 @@ hf_dewy="$DEWY_HOME/dewy server -- /bin/true"
 hf_reexec="java -jar $DEWY_HOME/dewy.jar server -- /bin/true"
 fact hf_cmd_dewy "$hf_dewy"; fact hf_cmd_dewy_reexec "$hf_reexec"
 fact hf_cmd_tini "tini -- /bin/true"; fact hf_cmd_bare "/bin/true"
-step "2/6 whole run (hyperfine, $hf_runs runs)" 400 \
+step "2/7 whole run (hyperfine, $hf_runs runs)" 400 \
   hyperfine -N --style basic --warmup "$hf_warm" --runs "$hf_runs" --export-json "$RAW/hyperfine.json" \
   -n dewy "'$DEWY_HOME/dewy' server -- /bin/true" \
   -n dewy_reexec "java -jar '$DEWY_HOME/dewy.jar' server -- /bin/true" \
@@ -111,28 +122,49 @@ step "2/6 whole run (hyperfine, $hf_runs runs)" 400 \
   -n bare "/bin/true"
 
 # ---- 3. idle cost ---------------------------------------------------------------------------------------------
-step "3/6 idle cost (5 s settle + ${idle_window} s window)" $((idle_window + 60)) \
+step "3/7 idle cost (5 s settle + ${idle_window} s window)" $((idle_window + 60)) \
   "$PY" "$LIB/idle.py" --dewy-home "$DEWY_HOME" --settle 5 --window "$idle_window" --logdir "$RAW" \
   --out "$RAW/idle.json"
 
 # ---- 4. signal-forward latency --------------------------------------------------------------------------------
-step "4/6 signal-forward latency ($sig_count signals per target)" 240 \
+step "4/7 signal-forward latency ($sig_count signals per target)" 240 \
   "$PY" "$LIB/siglat.py" --dewy-home "$DEWY_HOME" --count "$sig_count" --per-timeout 2 --total-timeout 120 \
   --logdir "$RAW" --out "$RAW/signals.json"
 
 # ---- 5. reaping -----------------------------------------------------------------------------------------------
-step "5/6 reaping ($orphans orphans, $reap_rounds round(s) per init)" $(((180 + 60 + 60) * 2 * reap_rounds)) \
+step "5/7 reaping ($orphans orphans, $reap_rounds round(s) per init)" $(((180 + 60 + 60) * 2 * reap_rounds)) \
   "$PY" "$LIB/reap.py" --dewy-home "$DEWY_HOME" --orphans "$orphans" --rounds "$reap_rounds" --bound 60 \
   --fork-bound 180 --logdir "$RAW" --out "$RAW/reap.json"
 
 # ---- 6. restarts under load ----------------------------------------------------------------------------------
-step "6/6 restarts under load ($restarts restarts, dewy and stop-then-start)" 360 \
+step "6/7 restarts under load ($restarts restarts, dewy and stop-then-start)" 360 \
   "$PY" "$LIB/restart.py" --dewy-home "$DEWY_HOME" --restarts "$restarts" --bound 300 \
   --logdir "$RAW" --out "$RAW/restart.json"
+
+fi # steps 1-6
+
+# ---- 7. in containers -----------------------------------------------------------------------------------------
+DEWY_IMAGE=${DEWY_IMAGE:-dewy:test}
+if ! docker version >/dev/null 2>&1; then
+  why="no Docker engine answers (docker/engine.sh start; eval \"\$(docker/engine.sh env)\")"
+elif ! docker image inspect "$DEWY_IMAGE" >/dev/null 2>&1; then
+  why="the engine has no image $DEWY_IMAGE (build it: DEWY_BASE_IMAGE=\$(docker/base-image.sh) mvn verify)"
+else
+  why=""
+fi
+if [ -n "$why" ]; then
+  say "7/7 in containers SKIPPED: $why"
+  fact container_skipped "$why"
+else
+  fact docker "$(docker version --format 'engine {{.Server.Version}}, API {{.Server.APIVersion}}' 2>&1)"
+  step "7/7 in containers ($ct_runs runs x 5 variants)" 900 \
+    "$PY" "$LIB/container.py" --image "$DEWY_IMAGE" --runs "$ct_runs" --warmup 1 --settle "$ct_settle" \
+    --stop-timeout 5 --bound 800 --workdir "$RAW" --out "$RAW/container.json"
+fi
 
 # ---- report ---------------------------------------------------------------------------------------------------
 t_end=$(date +%s)
 fact load_end "$(cut -d' ' -f1-3 /proc/loadavg)"
 fact duration "$(( (t_end - t_start) / 60 )) min $(( (t_end - t_start) % 60 )) s"
-"$PY" "$LIB/report.py" "$RAW" >"$RES/latest.md.tmp" && mv "$RES/latest.md.tmp" "$RES/latest.md"
-cat "$RES/latest.md"
+"$PY" "$LIB/report.py" "$RAW" >"$RES/$report.tmp" && mv "$RES/$report.tmp" "$RES/$report"
+cat "$RES/$report"

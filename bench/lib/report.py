@@ -8,7 +8,14 @@ RAW = sys.argv[1]
 notes = []  # anything odd, listed at the end
 
 
+# Which step writes which file; `run.sh --containers` runs step 6 alone, and the others are then not missing.
+STEPS = {"startup.json": "startup", "hyperfine.json": "hyperfine", "idle.json": "idle", "signals.json": "signals",
+         "reap.json": "reap", "restart.json": "restarts", "container.json": "containers"}
+
+
 def load(name):
+    if F.get("steps", "all") not in ("all", STEPS.get(name)):
+        return None
     try:
         with open(os.path.join(RAW, name)) as f:
             return json.load(f)
@@ -52,7 +59,8 @@ def table(head, rows):
 F = facts()
 quick = F.get("mode") == "quick"
 md = []
-md.append(f"# dewy benchmarks ({F.get('mode', '?')} run)")
+md.append(f"# dewy benchmarks ({F.get('mode', '?')} run"
+          + (")" if F.get("steps", "all") == "all" else f", {F['steps']} only)"))
 md.append("")
 md.append(f"{F.get('date', '')}, dewy `{F.get('dewy_home', '?')}` (commit {F.get('commit', '?')}), "
           f"run took {F.get('duration', '?')}.")
@@ -69,6 +77,7 @@ md.append(table(["fact", "value"], [
     ["nproc", F.get("nproc")], ["CPU", F.get("cpu")], ["kernel", F.get("kernel")],
     ["java (fast path, re-exec path)", F.get("java17")], ["JDK 25", F.get("java25")],
     ["tini", F.get("tini")], ["hyperfine", F.get("hyperfine")], ["python3", F.get("python")],
+    ["Docker (in-container step)", F.get("docker", "not used")],
     ["AppCDS (classes from an archive / loaded)", F.get("cds")],
 ]))
 md.append("")
@@ -315,6 +324,49 @@ if r6:
         md.append("")
         if lg.get("failed_restarts"):
             notes.append(f"restarts, {name}: dewy logged {lg['failed_restarts']} failed restart(s)")
+
+# 7. in containers --------------------------------------------------------------------------------------------------
+if F.get("container_skipped"):
+    notes.append(f"in containers: skipped, {F['container_skipped']}")
+else:
+    c = load("container.json")
+    if c:
+        v = {x["name"]: x for x in c["variants"]}
+        floor = v.get("bare", {}).get("startup_ms", {}).get("median")
+        tini_su = v.get("tini", {}).get("startup_ms", {}).get("median")
+        tini_rss = v.get("tini", {}).get("container_rss_mib", {}).get("median")
+        md.append("## 7. In containers")
+        md.append("")
+        md.append(f"Image `{c['image']}` ({c['image_size_mb']:.0f} MB), engine {c['engine']}, network none. Every "
+                  "variant runs that same image and the same static child, which prints CLOCK_REALTIME in ns as its "
+                  "first act; dewy is the image's entrypoint, tini the base's static tini as the entrypoint, `--init` "
+                  "the engine's docker-init, bare the child alone as PID 1 (the floor). Start-up = the child's "
+                  "reading minus the harness's reading just before the Engine API's start call, so it includes "
+                  f"the engine's own container start. RSS after {c['settle_s']:.0f} s: VmRSS of PID 1, and of every "
+                  f"process in the container, from the host's /proc. Then `docker stop` (timeout "
+                  f"{c['stop_timeout_s']} s): the API call's duration and the exit code the engine recorded. "
+                  f"{c['runs']} runs per variant after {c['warmup']} warm-up round, variants interleaved; medians.")
+        md.append("")
+        rows = []
+        for name in ("dewy", "dewy_no_appcds", "tini", "init", "bare"):
+            x = v.get(name)
+            if not x:
+                continue
+            su = x["startup_ms"].get("median")
+            rss = x["container_rss_mib"].get("median")
+            runs = f"{x['startup_ms'].get('n', 0)}" + (f" ({len(x['errors'])} failed)" if x["errors"] else "")
+            over = f(su - floor, 1) if su is not None and floor else "n/a"
+            rows.append([x["label"], runs, f(su, 1), f(x["startup_ms"].get("p90"), 1), over, ratio(su, tini_su),
+                         f(x["pid1_rss_mib"].get("median"), 1), f(rss, 1), ratio(rss, tini_rss),
+                         f(x["stop_ms"].get("median"), 0), ", ".join(str(e) for e in x["exit_codes"])])
+            if x["errors"]:
+                notes.append(f"in containers, {name}: {len(x['errors'])} runs failed ({x['errors'][0]})")
+        md.append(table(["PID 1", "runs", "start-up median ms", "p90 ms", "over bare ms", "vs tini", "PID 1 RSS MiB",
+                         "container RSS MiB", "vs tini", "docker stop ms", "exit code"], rows))
+        md.append("")
+        md.append("The child dies of the TERM that dewy, tini and docker-init pass on (143). Bare, the child is PID 1 "
+                  "with no TERM handler: the kernel drops the TERM, and the engine SIGKILLs it at the timeout (137).")
+        md.append("")
 
 # notes -------------------------------------------------------------------------------------------------------------
 for line in F.get("jdk25_warnings", "").split(" || "):

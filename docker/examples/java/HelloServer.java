@@ -74,7 +74,11 @@ public class HelloServer {
         HelloServer server = new HelloServer(listener, bind != null, notify);
         Runtime.getRuntime().addShutdownHook(new Thread(server::drain, "drain"));  // SIGTERM, SIGINT
         // HUP would run the shutdown hooks too; here it means "reload", which for this example is a line in a file.
-        sun.misc.Signal.handle(new sun.misc.Signal("HUP"), s -> onHup());
+        try {
+            sun.misc.Signal.handle(new sun.misc.Signal("HUP"), s -> onHup());
+        } catch (IllegalArgumentException e) {
+            log("no reload on HUP: " + e.getMessage()); // under -Xrs the JVM refuses HUP handlers
+        }
         Thread.sleep(startupDelay);  // a slow start-up: no accept and no READY=1 before it is over
         server.acceptor.start();
         log("generation " + GEN + " serving " + describe(listener.getLocalAddress()) + " from "
