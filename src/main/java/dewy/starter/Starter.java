@@ -33,8 +33,14 @@ public final class Starter {
      */
     public Starter(List<Listener> listeners, List<String> baseEnv, String shell) {
         this.listeners = List.copyOf(listeners);
-        this.baseEnv = baseEnv.stream().filter(e -> !OWN_VARIABLES.contains(e.substring(0, Math.max(0, e.indexOf('=')))))
-                .toList();
+        // a plain loop: no lambda or stream bootstrap before the first spawn (start-up time)
+        List<String> kept = new ArrayList<>(baseEnv.size());
+        for (String e : baseEnv) {
+            if (!OWN_VARIABLES.contains(e.substring(0, Math.max(0, e.indexOf('='))))) {
+                kept.add(e);
+            }
+        }
+        this.baseEnv = kept;
         this.shell = shell;
     }
 

@@ -1,7 +1,6 @@
 package dewy.starter;
 
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 
 /**
@@ -34,19 +33,20 @@ public final class StarterEnv {
 
     /** The listeners systemd's protocol can describe: those on 3, 4, ... without a gap, in descriptor order. */
     public static List<Listener> systemdRun(List<Listener> listeners) {
-        List<Listener> sorted = new ArrayList<>(listeners);
-        sorted.sort(Comparator.comparingInt(Listener::childFd));
+        // by descriptor, without a Comparator lambda: this runs before the first spawn
         List<Listener> run = new ArrayList<>();
-        int next = SD_LISTEN_FDS_START;
-        for (Listener l : sorted) {
-            if (l.childFd() == next) {
-                run.add(l);
-                next++;
-            } else if (l.childFd() > next) {
-                break;
+        for (int next = SD_LISTEN_FDS_START; ; next++) {
+            Listener at = null;
+            for (Listener l : listeners) {
+                if (l.childFd() == next) {
+                    at = l;
+                }
             }
+            if (at == null) {
+                return run;
+            }
+            run.add(at);
         }
-        return run;
     }
 
     public static String listenFdNames(List<Listener> run) {
