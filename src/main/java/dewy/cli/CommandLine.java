@@ -48,7 +48,7 @@ public final class CommandLine {
                     "signal to the older generations once the new one is ready (not HUP: it means reload)"),
             new Option("drain-delay", null, "DURATION", "0s",
                     "on TERM/INT/QUIT keep serving this long (readyz says 503) before the stop signal"),
-            new Option("restart", null, "POLICY", "on-failure with --port, else never",
+            new Option("restart", null, "POLICY", "on-failure with sockets (--port or systemd's), else never",
                     "when the application exits by itself: always, on-failure or never"),
             new Option("restart-delay", null, "DURATION", "1s",
                     "first backoff before a crash restart; doubles per crash in the window, at most 30s"),
@@ -141,7 +141,7 @@ public final class CommandLine {
                 .readyTimeout(positive(value(values, env, "ready-timeout")))
                 .restartSignal(restartSignal(value(values, env, "restart-signal")))
                 .drainDelay(duration(value(values, env, "drain-delay")))
-                .restart(new RestartPolicy(restartMode(restart, !ports.isEmpty()),
+                .restart(new RestartPolicy(restartMode(restart, !ports.isEmpty() || socketActivated(env)),
                         duration(value(values, env, "restart-delay")),
                         number(value(values, env, "max-restarts"), 0, 1_000_000),
                         positive(value(values, env, "restart-window"))))
@@ -213,6 +213,12 @@ public final class CommandLine {
                     + "use TERM, INT or QUIT");
         }
         return signal;
+    }
+
+    /** systemd passed dewy sockets (read only when LISTEN_FDS is set: asking for the pid costs start-up time). */
+    private static boolean socketActivated(Map<String, String> env) {
+        return env.containsKey("LISTEN_FDS")
+                && !Listeners.inherited(env, (int) ProcessHandle.current().pid()).isEmpty();
     }
 
     private static RestartPolicy.Mode restartMode(Value v, boolean ports) throws UsageException {

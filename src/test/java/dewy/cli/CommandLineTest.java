@@ -275,4 +275,58 @@ class CommandLineTest {
             assertEquals(c, explicit, o.name());
         }
     }
+
+    @Test
+    void restartDefaultDependsOnHoldingSockets() throws UsageException {
+        assertEquals(RestartPolicy.Mode.NEVER, parse("--", "x").restart().mode());
+        assertEquals(RestartPolicy.Mode.ON_FAILURE, parse("--port", "8080", "--", "x").restart().mode());
+        String self = Long.toString(ProcessHandle.current().pid());
+        assertEquals(RestartPolicy.Mode.ON_FAILURE, CommandLine.parseServer(List.of("--", "x"),
+                java.util.Map.of("LISTEN_FDS", "1", "LISTEN_PID", self)).restart().mode(), "socket-activated dewy");
+        assertEquals(RestartPolicy.Mode.NEVER, CommandLine.parseServer(List.of("--", "x"),
+                java.util.Map.of("LISTEN_FDS", "1", "LISTEN_PID", "1" + self)).restart().mode(), "someone else's");
+        assertEquals(RestartPolicy.Mode.ALWAYS, parse("--restart", "always", "--", "x").restart().mode());
+    }
+
+    @Test
+    void zeroDowntimeFlags() throws UsageException {
+        Config c = parse("-p", "8080", "--port=127.0.0.1:8081,/run/a.sock=7", "--backlog", "64", "--ready",
+                "exec:curl -f localhost:8080", "--ready-timeout", "2m", "--restart-signal", "QUIT", "--drain-delay",
+                "5s", "--restart", "on-failure", "--restart-delay", "250ms", "--max-restarts", "0", "--restart-window",
+                "30s", "--admin", "9090", "--pid-file", "/run/dewy.pid", "--status-file", "/run/dewy.status", "--",
+                "app");
+        assertEquals(List.of("8080", "127.0.0.1:8081", "/run/a.sock"), c.ports().stream().map(p -> p.text()).toList());
+        assertEquals(7, c.ports().get(2).fd());
+        assertEquals(64, c.backlog());
+        assertEquals(dewy.starter.Readiness.exec("curl -f localhost:8080"), c.readiness());
+        assertEquals(Duration.ofMinutes(2), c.readyTimeout());
+        assertEquals(3, c.restartSignal());
+        assertEquals(Duration.ofSeconds(5), c.drainDelay());
+        assertEquals(new RestartPolicy(RestartPolicy.Mode.ON_FAILURE, Duration.ofMillis(250), 0, Duration.ofSeconds(30)),
+                c.restart());
+        assertEquals("127.0.0.1", c.admin().host());
+        assertEquals(9090, c.admin().port());
+        assertEquals(java.nio.file.Path.of("/run/dewy.pid"), c.pidFile());
+        assertEquals(dewy.starter.Readiness.notifySocket(), parse("--ready", "notify", "--", "x").readiness());
+        assertEquals(dewy.starter.Readiness.delay(Duration.ofMillis(1500)),
+                parse("--ready", "delay:1.5s", "--", "x").readiness());
+        assertEquals(List.of("8080"), CommandLine.parseServer(List.of("--", "x"), java.util.Map.of("DEWY_PORT", "8080"))
+                .ports().stream().map(p -> p.text()).toList());
+    }
+
+    @Test
+    void badZeroDowntimeFlagsAreOneLineErrors() {
+        for (List<String> bad : List.of(List.of("--port", "http"), List.of("--port", "80,80"),
+                List.of("--port", "80=3,81=3"), List.of("--backlog", "0"), List.of("--ready", "soon"),
+                List.of("--ready", "exec:"), List.of("--ready", "delay:x"), List.of("--ready-timeout", "0"),
+                List.of("--restart-signal", "HUP"), List.of("--restart", "sometimes"),
+                List.of("--max-restarts", "-1"), List.of("--restart-window", "0s"), List.of("--admin", "/a.sock"),
+                List.of("--admin", "9090=3"), List.of("--pid-file", " "))) {
+            List<String> args = new ArrayList<>(bad);
+            args.addAll(List.of("--", "x"));
+            UsageException e = assertThrows(UsageException.class, () -> CommandLine.parseServer(args, java.util.Map.of()),
+                    bad.toString());
+            assertTrue(e.getMessage().startsWith(bad.get(0)) && !e.getMessage().contains("\n"), e.getMessage());
+        }
+    }
 }
