@@ -137,10 +137,15 @@ public final class Supervisor {
     public long waitNanos() {
         long next = deadline;
         for (Generation g : generations) {
-            next = earliest(next, g.readyDeadline);
-            next = earliest(next, g.delayReadyAt);
-            next = earliest(next, g.checkPid == 0 ? g.nextCheck : NONE);
-            next = earliest(next, g.stopDeadline);
+            // only the deadlines tickGenerations acts on: a stale one would make the loop spin
+            if (g.state == Generation.State.STARTING && !g.exited) {
+                next = earliest(next, g.readyDeadline);
+                next = earliest(next, g.delayReadyAt);
+                next = earliest(next, g.checkPid == 0 ? g.nextCheck : NONE);
+            }
+            if (g.state == Generation.State.STOPPING) {
+                next = earliest(next, g.stopDeadline);
+            }
             if (g.exited && phase == Phase.RESTARTING) { // waiting for its group to empty
                 next = earliest(next, clock.nanoTime() + GROUP_RECHECK.toNanos());
             }
@@ -560,6 +565,8 @@ public final class Supervisor {
         }
         int code = WaitStatus.shellCode(exit.status());
         g.exited = true;
+        g.readyDeadline = NONE;
+        g.delayReadyAt = NONE;
         endCheck(g);
         if (g.notify != null) {
             processes.closeNotify(g.notify);

@@ -384,4 +384,23 @@ class ZeroDowntimeSupervisorTest {
         assertFalse(last().ready());
         assertEquals("serving", last().generations().get(0).statusText());
     }
+
+    @Test
+    void aFailedGenerationWhoseGroupLingersNeverMakesTheLoopSpin() {
+        Supervisor s = start(config().gracePeriod(Duration.ofSeconds(60)).build());
+        ready(s, 1);
+        procs.sent.clear();
+        s.handle(signal(SIGUSR1));
+        procs.exit(101, WaitStatus.ofExit(3)); // the leader dies before READY=1; a member of its group lives on
+        s.handle(signal(17));
+        assertEquals(List.of(sent(101, SIGTERM), sent(101, SIGCONT)), procs.sent, "the leftovers get the stop signal");
+        later(s, READY_TIMEOUT);
+        assertEquals(Duration.ofSeconds(40).toNanos(), s.waitNanos(),
+                "the next deadline is the group's KILL; a stale readiness deadline would make the loop spin");
+        later(s, Duration.ofSeconds(40));
+        assertEquals(sent(101, SIGKILL), procs.sent.get(2), "the group is killed at the end of the grace period");
+        procs.groups.remove(101);
+        later(s, Duration.ofMillis(1));
+        assertEquals(-1, s.waitNanos(), "gone: nothing left to wait for");
+    }
 }
