@@ -179,7 +179,12 @@ final class Server {
         resources.statusFile = config.statusFile();
         if (config.readiness().kind() == Readiness.Kind.NOTIFY) {
             try {
-                resources.notifyDir = Files.createTempDirectory(Path.of(env.getOrDefault("TMPDIR", "/tmp")), "dewy-",
+                // sun_path holds 107 bytes: a long TMPDIR falls back to /tmp
+                String tmp = env.getOrDefault("TMPDIR", "/tmp");
+                if (tmp.length() > 60) {
+                    tmp = "/tmp";
+                }
+                resources.notifyDir = Files.createTempDirectory(Path.of(tmp), "dewy-",
                         PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
             } catch (IOException | RuntimeException e) {
                 System.err.println("dewy: cannot create a directory for NOTIFY_SOCKET: " + e);

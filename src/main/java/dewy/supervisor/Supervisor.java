@@ -48,6 +48,9 @@ public final class Supervisor {
     /** While a stopped generation's group still has members that are not dewy's children, look again this often. */
     static final Duration GROUP_RECHECK = Duration.ofMillis(50);
 
+    /** dewy itself failed (as for its start-up failures). */
+    static final int EXIT_DEWY_FAILED = 125;
+
     private enum Phase { RUNNING, RESTARTING, BACKOFF, DRAIN_DELAY, STOPPING, LEFTOVERS, KILLED, DONE }
 
     private final Config config;
@@ -101,6 +104,10 @@ public final class Supervisor {
         } catch (SpawnException e) {
             Log.error("cannot start the application", "error", e.describe());
             status = e.exitCode();
+            enterLeftovers(clock.nanoTime());
+        } catch (IllegalStateException e) {
+            Log.error("cannot start the application", "error", e.getMessage());
+            status = EXIT_DEWY_FAILED;
             enterLeftovers(clock.nanoTime());
         }
         publish();
