@@ -175,9 +175,20 @@ final class Dewy implements AutoCloseable {
     public void close() {
         if (process.isAlive()) {
             if (pid > 0) {
+                if (mode == Mode.SUBREAPER) {
+                    // no PID namespace takes them down with dewy: its descendants would live on as orphans
+                    killDescendants(pid);
+                }
                 killQuietly(pid);
             }
             process.destroyForcibly();
+        }
+    }
+
+    private static void killDescendants(int parent) {
+        for (int child : children(parent)) {
+            killDescendants(child);
+            killQuietly(child);
         }
     }
 
