@@ -1,5 +1,6 @@
 package dewy.admin;
 
+import dewy.log.Log;
 import dewy.starter.Listener;
 import dewy.supervisor.Status;
 import java.time.Instant;
@@ -66,24 +67,8 @@ public final class StatusJson {
         if (s == null) {
             return "null";
         }
-        StringBuilder b = new StringBuilder(s.length() + 2).append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> b.append("\\\"");
-                case '\\' -> b.append("\\\\");
-                case '\n' -> b.append("\\n");
-                case '\r' -> b.append("\\r");
-                case '\t' -> b.append("\\t");
-                default -> {
-                    if (c < 0x20) {
-                        b.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        b.append(c);
-                    }
-                }
-            }
-        }
-        return b.append('"').toString();
+        StringBuilder b = new StringBuilder(s.length() + 2);
+        Log.jsonString(b, s);
+        return b.toString();
     }
 }

@@ -141,7 +141,8 @@ public final class Log {
         jsonString(sb, v); // logfmt quotes like Go's strconv.Quote, which JSON string escaping matches here
     }
 
-    private static void jsonString(StringBuilder sb, String s) {
+    /** Appends {@code s} as a JSON string literal (also what /status uses). */
+    public static void jsonString(StringBuilder sb, String s) {
         sb.append('"');
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
