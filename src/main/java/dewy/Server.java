@@ -22,6 +22,7 @@ import dewy.starter.Listener;
 import dewy.starter.Listeners;
 import dewy.starter.Readiness;
 import dewy.starter.Starter;
+import dewy.starter.StarterEnv;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -115,7 +116,7 @@ final class Server {
             try {
                 posix.block(Signals.HANDLED);
                 // sockets systemd passed to dewy stay open across the re-exec (LISTEN_PID: the pid does not change)
-                posix.closeOnExecAbove2(3 + Listeners.inheritedCount(env, posix.pid()));
+                posix.closeOnExecAbove2(StarterEnv.SD_LISTEN_FDS_START + Listeners.inherited(env, posix.pid()).size());
                 why = posix.execve("/proc/self/exe", Relaunch.argv(proc.selfCmdline(), installDir), Relaunch.env(env));
             } catch (RuntimeException e) {
                 why = e.getMessage();

@@ -77,11 +77,6 @@ public final class Listeners {
         return specs;
     }
 
-    /** How many descriptors from 3 systemd passed to dewy (0 when none): the re-exec must keep them open. */
-    public static int inheritedCount(java.util.Map<String, String> env, int pid) {
-        return inherited(env, pid).size();
-    }
-
     /**
      * Binds and listens on every spec, each moved above all the application's descriptors; {@code inherited}
      * sockets (from {@link #inherited}) are adopted as they are and come first, on 3, 4, ...
@@ -136,11 +131,6 @@ public final class Listeners {
                 throw new IllegalArgumentException("\"" + s.text() + "\" is given twice");
             }
         }
-    }
-
-    /** Binds and listens on every spec, each moved above all the application's descriptors. */
-    public static List<Listener> open(Posix posix, List<ListenSpec> specs, int backlog) throws OpenException {
-        return open(posix, List.of(), specs, backlog);
     }
 
     private static int bind(Posix posix, ListenSpec spec, int backlog) throws OpenException {
