@@ -199,7 +199,7 @@ final class Server {
         // Drain step 1, "stop starting new work": the deploy scheduler and the notifiers register here.
         List<Runnable> drainHooks = List.of();
         Supervisor supervisor = new Supervisor(config, starter, processes, Clock.SYSTEM, posix.pid(), drainHooks,
-                new Publisher(resources.admin, config.statusFile(), systemdNotify(posix, env)));
+                Publisher.of(resources.admin, config.statusFile(), systemdNotify(posix, env)));
         supervisor.start(); // spawns before the first log line: tinylog's start-up is not on the path to exec
         Log.info("dewy " + Main.version(), "pid", posix.pid(),
                 "mode", pid1 ? "pid1" : "subreaper", "jvm_relaunched", Relaunch.alreadyRelaunched(env));

@@ -13,11 +13,19 @@ public final class Publisher implements Consumer<Status> {
     private final Consumer<Status> systemd;
     private String lastWritten;
 
-    /** Each may be null: no admin server, no status file, not under systemd's Type=notify. */
-    public Publisher(AdminServer admin, Path statusFile, Consumer<Status> systemd) {
+    private Publisher(AdminServer admin, Path statusFile, Consumer<Status> systemd) {
         this.admin = admin;
         this.statusFile = statusFile;
         this.systemd = systemd;
+    }
+
+    /**
+     * Each may be null: no admin server, no status file, not under systemd's Type=notify. Null when all are: then
+     * nobody reads a Status and the loop need not build one per event.
+     */
+    public static Publisher of(AdminServer admin, Path statusFile, Consumer<Status> systemd) {
+        return admin == null && statusFile == null && systemd == null ? null
+                : new Publisher(admin, statusFile, systemd);
     }
 
     @Override

@@ -81,7 +81,8 @@ public final class Supervisor {
     /**
      * @param drainHooks run first when a drain starts, to stop starting new work (the deploy scheduler and the
      *                   notifiers plug in here)
-     * @param statusSink gets a fresh {@link Status} after every event that changed it (called on the loop's thread)
+     * @param statusSink gets a fresh {@link Status} after every event that changed it (called on the loop's thread);
+     *                   null when nobody reads it
      */
     public Supervisor(Config config, Starter starter, Processes processes, Clock clock, int selfPid,
                       List<Runnable> drainHooks, Consumer<Status> statusSink) {
@@ -815,6 +816,9 @@ public final class Supervisor {
     }
 
     private void publish() {
+        if (statusSink == null) {
+            return; // no admin server, status file or systemd: no Status to build on every signal
+        }
         Generation current = current();
         List<Status.Gen> gens = new ArrayList<>();
         for (Generation g : generations) {
