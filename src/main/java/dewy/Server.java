@@ -11,6 +11,7 @@ import dewy.posix.ProcFs;
 import dewy.posix.Signals;
 import dewy.supervisor.Clock;
 import dewy.supervisor.EventLoop;
+import dewy.supervisor.Lifecycle;
 import dewy.supervisor.NativeProcesses;
 import dewy.supervisor.Supervisor;
 import dewy.admin.AdminServer;
@@ -196,9 +197,7 @@ final class Server {
         Starter starter = new Starter(resources.listeners, Relaunch.applicationEnv(env), shell);
         NativeProcesses processes = new NativeProcesses(posix, proc, pid1, resources.notifyDir);
         processes.passing(resources.listeners);
-        // Drain step 1, "stop starting new work": the deploy scheduler and the notifiers register here.
-        List<Runnable> drainHooks = List.of();
-        Supervisor supervisor = new Supervisor(config, starter, processes, Clock.SYSTEM, posix.pid(), drainHooks,
+        Supervisor supervisor = new Supervisor(config, starter, processes, Clock.SYSTEM, posix.pid(), Lifecycle.NONE,
                 Publisher.of(resources.admin, config.statusFile(), systemdNotify(posix, env)));
         supervisor.start(); // spawns before the first log line: tinylog's start-up is not on the path to exec
         Log.info("dewy " + Main.version(), "pid", posix.pid(),
@@ -219,7 +218,7 @@ final class Server {
             resources.admin.start();
             Log.info("admin server", "address", config.admin().text(), "port", resources.admin.port());
         }
-        int status = EventLoop.run(posix, supervisor);
+        int status = EventLoop.run(posix, supervisor, null);
         Log.info("exiting", "status", status);
         return status;
     }

@@ -59,10 +59,26 @@ public final class CommandLine {
                     "admin HTTP server for /healthz, /readyz, /status: PORT (on 127.0.0.1), HOST:PORT or [::1]:PORT"),
             new Option("pid-file", null, "PATH", "none", "write dewy's pid here"),
             new Option("status-file", null, "PATH", "none",
-                    "keep one GENERATION:PID line per live generation here (server-starter's format)"));
+                    "keep one GENERATION:PID line per live generation here (server-starter's format)"),
+            new Option("registry", null, "URL", "none",
+                    "deploy new releases by itself: ghr://OWNER/REPO (GitHub Releases) or file:///DIR; "
+                            + "?artifact=NAME&pre-release=true"),
+            new Option("interval", 'i', "DURATION", "10s", "time between registry checks (the first runs at start)"),
+            new Option("workdir", null, "DIR", ".", "holds releases/ and the current symlink"),
+            new Option("keep-releases", null, "N", "7", "unpacked releases kept in WORKDIR/releases"),
+            new Option("require-checksum", null, null, "false",
+                    "refuse a release without a sha256 (checksums.txt, SHA256SUMS or ARTIFACT.sha256)"),
+            new Option("before-deploy-hook", null, "CMD", "none",
+                    "sh -c CMD before a release is unpacked; failing aborts the deploy"),
+            new Option("after-deploy-hook", null, "CMD", "none",
+                    "sh -c CMD after current is swapped, before the restart; failing rolls back"),
+            new Option("max-artifact-size", null, "SIZE", "1GiB", "largest download: 500MiB, 2GiB, 1048576"),
+            new Option("download-timeout", null, "DURATION", "10m", "longest a download may take"),
+            new Option("notifier", null, "URL", "none",
+                    "also tell people (repeatable): slack://CHANNEL?title=T (SLACK_TOKEN), webhook+https://URL"));
 
-    /** Options that may be given more than once; their values add up (comma lists too). */
-    private static final List<String> REPEATABLE = List.of("port");
+    /** Options that may be given more than once; their values add up (comma lists, space lists for URLs). */
+    private static final List<String> REPEATABLE = List.of("port", "notifier");
 
     private CommandLine() {
     }
@@ -107,6 +123,9 @@ public final class CommandLine {
                 }
             }
             String value = inline;
+            if (value == null && option.metavar() == null) {
+                value = "true"; // a switch: --require-checksum, or --require-checksum=false
+            }
             if (value == null) {
                 if (i >= args.size() || args.get(i).equals("--")) {
                     throw new UsageException("flag --" + option.name() + " needs a value (" + option.metavar() + ")");
@@ -114,7 +133,7 @@ public final class CommandLine {
                 value = args.get(i++);
             }
             if (REPEATABLE.contains(option.name()) && values.containsKey(option.name())) {
-                value = values.get(option.name()) + "," + value;
+                value = values.get(option.name()) + (option.name().equals("port") ? "," : " ") + value;
             }
             values.put(option.name(), value);
         }
@@ -148,7 +167,77 @@ public final class CommandLine {
                 .admin(admin(value(values, env, "admin")))
                 .pidFile(path(value(values, env, "pid-file")))
                 .statusFile(path(value(values, env, "status-file")))
+                .deploy(deploy(values, env))
+                .notifiers(words(value(values, env, "notifier")))
                 .build();
+    }
+
+    private static DeployConfig deploy(Map<String, String> values, Map<String, String> env) throws UsageException {
+        Value registry = value(values, env, "registry");
+        if (registry.defaulted()) {
+            for (String needs : List.of("before-deploy-hook", "after-deploy-hook")) {
+                Value v = value(values, env, needs);
+                if (!v.defaulted()) {
+                    throw new UsageException(v.source() + " needs --registry");
+                }
+            }
+            return null;
+        }
+        if (registry.text().isBlank()) {
+            throw new UsageException(registry.source() + ": empty URL");
+        }
+        Value workdir = value(values, env, "workdir");
+        if (workdir.text().isBlank()) {
+            throw new UsageException(workdir.source() + ": empty path");
+        }
+        return new DeployConfig(registry.text().trim(), positive(value(values, env, "interval")),
+                Path.of(workdir.text()), number(value(values, env, "keep-releases"), 1, 10_000),
+                bool(value(values, env, "require-checksum")), command(value(values, env, "before-deploy-hook")),
+                command(value(values, env, "after-deploy-hook")), size(value(values, env, "max-artifact-size")),
+                positive(value(values, env, "download-timeout")));
+    }
+
+    private static String command(Value v) throws UsageException {
+        if (v.defaulted()) {
+            return null;
+        }
+        if (v.text().isBlank()) {
+            throw new UsageException(v.source() + ": empty command");
+        }
+        return v.text();
+    }
+
+    private static boolean bool(Value v) throws UsageException {
+        return switch (v.text().trim().toLowerCase(Locale.ROOT)) {
+            case "true", "1", "yes" -> true;
+            case "false", "0", "no" -> false;
+            default -> throw new UsageException(v.source() + ": \"" + v.text() + "\" is not true or false");
+        };
+    }
+
+    /** Bytes: a number with an optional KiB/MiB/GiB (or K/M/G) suffix, powers of 1024. */
+    private static long size(Value v) throws UsageException {
+        String t = v.text().trim();
+        String digits = t.replaceFirst("(?i)(k|m|g)?(i?b)?$", "");
+        String unit = t.substring(digits.length()).toLowerCase(Locale.ROOT);
+        long scale = unit.isEmpty() || unit.equals("b") ? 1
+                : unit.startsWith("k") ? 1L << 10 : unit.startsWith("m") ? 1L << 20 : unit.startsWith("g") ? 1L << 30 : 0;
+        try {
+            long n = Long.parseLong(digits.trim());
+            if (n > 0 && scale > 0 && n <= Long.MAX_VALUE / scale) {
+                return n * scale;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new UsageException(v.source() + ": \"" + v.text() + "\" is not a size (500MiB, 2GiB, 1048576)");
+    }
+
+    private static List<String> words(Value v) {
+        if (v.defaulted() || v.text().isBlank()) {
+            return List.of();
+        }
+        return List.of(v.text().trim().split("\\s+"));
     }
 
     private static List<ListenSpec> ports(Value v) throws UsageException {

@@ -20,14 +20,17 @@ import java.util.List;
  * @param admin         address of the admin HTTP server, or null
  * @param pidFile       where dewy writes its pid, or null
  * @param statusFile    where dewy writes one {@code generation:pid} line per live generation, or null
+ * @param deploy        pull deploys, or null without {@code --registry}
+ * @param notifiers     {@code --notifier} URLs (Slack, webhooks); the log always gets every event
  */
 public record Config(Log.Level logLevel, Log.Format logFormat, Duration gracePeriod, int stopSignal,
                      List<String> command, List<ListenSpec> ports, int backlog, Readiness readiness,
                      Duration readyTimeout, int restartSignal, Duration drainDelay, RestartPolicy restart,
-                     ListenSpec admin, Path pidFile, Path statusFile) {
+                     ListenSpec admin, Path pidFile, Path statusFile, DeployConfig deploy, List<String> notifiers) {
     public Config {
         command = List.copyOf(command);
         ports = List.copyOf(ports);
+        notifiers = List.copyOf(notifiers);
     }
 
     /** Defaults for everything but the command (tests, and the base of {@link CommandLine}). */
@@ -52,6 +55,8 @@ public record Config(Log.Level logLevel, Log.Format logFormat, Duration gracePer
         private ListenSpec admin;
         private Path pidFile;
         private Path statusFile;
+        private DeployConfig deploy;
+        private List<String> notifiers = List.of();
 
         private Builder(List<String> command) {
             this.command = command;
@@ -127,9 +132,19 @@ public record Config(Log.Level logLevel, Log.Format logFormat, Duration gracePer
             return this;
         }
 
+        public Builder deploy(DeployConfig v) {
+            deploy = v;
+            return this;
+        }
+
+        public Builder notifiers(List<String> v) {
+            notifiers = v;
+            return this;
+        }
+
         public Config build() {
             return new Config(logLevel, logFormat, gracePeriod, stopSignal, command, ports, backlog, readiness,
-                    readyTimeout, restartSignal, drainDelay, restart, admin, pidFile, statusFile);
+                    readyTimeout, restartSignal, drainDelay, restart, admin, pidFile, statusFile, deploy, notifiers);
         }
     }
 }

@@ -26,8 +26,8 @@ public final class Help {
                 Options (each also read from the environment variable shown; the flag wins):
                 """);
         for (CommandLine.Option o : CommandLine.SERVER_OPTIONS) {
-            String flag = (o.shortName() != null ? "-" + o.shortName() + ", " : "    ") + "--" + o.name() + " "
-                    + o.metavar();
+            String flag = (o.shortName() != null ? "-" + o.shortName() + ", " : "    ") + "--" + o.name()
+                    + (o.metavar() == null ? "" : " " + o.metavar());
             sb.append(String.format("  %-30s %s%n  %-30s default %s, env %s%n", flag, o.help(), "",
                     o.defaultValue(), o.env()));
         }

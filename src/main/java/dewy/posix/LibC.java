@@ -74,6 +74,11 @@ public interface LibC {
 
     int ppoll(Pointer fds, long count, Pointer timeout, Pointer sigmask);
 
+    // Other threads (the deploy scheduler) wake the loop through an eventfd.
+    int eventfd(int initval, int flags);
+
+    long write(int fd, byte[] buffer, long count);
+
     int posix_spawnp(IntByReference pid, String file, Pointer actions, Pointer attr,
                      String[] argv, String[] envp);
 }

@@ -43,6 +43,7 @@ public final class Posix {
     private final Pointer waitTimeout;
     private final Pointer pollFds;
     private final Pointer signalFdInfo;
+    private final Pointer eventCounter;
     private final byte[] datagram = new byte[4096];
 
     private Posix(LibC libc) {
@@ -52,6 +53,7 @@ public final class Posix {
         this.waitTimeout = Memory.allocateDirect(runtime, 16, true);
         this.pollFds = Memory.allocateDirect(runtime, MAX_POLL * 8, true);
         this.signalFdInfo = Memory.allocateDirect(runtime, SIGNALFD_INFO_SIZE, true);
+        this.eventCounter = Memory.allocateDirect(runtime, 8, true);
     }
 
     /** A failed system call, with its errno. */
@@ -386,6 +388,26 @@ public final class Posix {
 
     public void unlink(String path) {
         libc.unlink(path);
+    }
+
+    /** A non-blocking eventfd: other threads {@link #wake} the loop through it. */
+    public int eventFd() {
+        int fd = libc.eventfd(0, SFD_NONBLOCK | SFD_CLOEXEC); // EFD_* share the O_* values, as SFD_* do
+        if (fd < 0) {
+            throw new IllegalStateException("eventfd: " + strerror(errno()));
+        }
+        return fd;
+    }
+
+    /** Makes an eventfd readable. Safe from any thread: the 8 bytes are the caller's own. */
+    public void wake(int eventFd) {
+        byte[] one = {1, 0, 0, 0, 0, 0, 0, 0}; // little-endian 1 (x86_64, aarch64)
+        libc.write(eventFd, one, 8); // EAGAIN only when the counter is full: the loop is awake anyway
+    }
+
+    /** Resets an eventfd after it polled readable (loop thread only). */
+    public void clearEventFd(int eventFd) {
+        libc.read(eventFd, eventCounter, 8);
     }
 
     /** A non-blocking signalfd for {@code set}, which must stay blocked in every thread. */

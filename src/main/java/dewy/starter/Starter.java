@@ -62,6 +62,11 @@ public final class Starter {
         return shell == null && !StarterEnv.systemdRun(listeners).isEmpty();
     }
 
+    /** The application's environment before dewy adds anything (deploy hooks run with it). */
+    public List<String> baseEnv() {
+        return baseEnv;
+    }
+
     /** The environment of generation {@code generation} and of its readiness checks; notifySocket may be null. */
     public List<String> env(int generation, String notifySocket) {
         List<String> env = new ArrayList<>(baseEnv);

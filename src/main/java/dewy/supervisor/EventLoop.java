@@ -8,7 +8,8 @@ import dewy.posix.Signals;
 /**
  * tini's loop: wait for an event (or the next deadline), act on it, reap, repeat. Every JVM thread blocks the
  * signals, so they arrive synchronously through a signalfd, next to the generations' NOTIFY_SOCKETs in one ppoll;
- * no Java code ever runs in a signal handler.
+ * no Java code ever runs in a signal handler. Other threads (the deploy scheduler) post {@link Request}s to the
+ * {@link Inbox}, whose eventfd sits in the same ppoll.
  */
 public final class EventLoop {
     private static final int MAX_FDS = 64;
@@ -16,16 +17,24 @@ public final class EventLoop {
     private EventLoop() {
     }
 
-    /** Runs until the supervisor is done and returns its exit status. */
-    public static int run(Posix posix, Supervisor supervisor) {
+    /**
+     * Runs until the supervisor is done and returns its exit status.
+     *
+     * @param inbox requests from other threads, or null when nothing posts any
+     */
+    public static int run(Posix posix, Supervisor supervisor, Inbox inbox) {
         int signalFd = posix.signalFd(Signals.HANDLED);
         int[] fds = new int[MAX_FDS];
+        int first = inbox == null ? 1 : 2; // index of the first NOTIFY_SOCKET
         timer(supervisor); // a child may already have exited before the first wait
         while (!supervisor.done()) {
             int[] notify = supervisor.notifyFds();
-            int count = 1 + Math.min(notify.length, MAX_FDS - 1);
+            int count = first + Math.min(notify.length, MAX_FDS - first);
             fds[0] = signalFd;
-            System.arraycopy(notify, 0, fds, 1, count - 1);
+            if (inbox != null) {
+                fds[1] = inbox.fd();
+            }
+            System.arraycopy(notify, 0, fds, first, count - first);
             long ready = posix.poll(fds, count, supervisor.waitNanos());
             boolean handled = false;
             if ((ready & 1) != 0) {
@@ -35,7 +44,15 @@ public final class EventLoop {
                     handled = true;
                 }
             }
-            for (int i = 1; i < count; i++) {
+            if (inbox != null && (ready & 2) != 0 && !supervisor.done()) {
+                posix.clearEventFd(inbox.fd()); // before draining: a post after this wakes the next poll
+                Request request;
+                while (!supervisor.done() && (request = inbox.poll()) != null) {
+                    request(supervisor, request);
+                }
+                handled = true;
+            }
+            for (int i = first; i < count; i++) {
                 if ((ready & (1L << i)) != 0 && !supervisor.done()) {
                     notified(supervisor, fds[i]);
                     handled = true;
@@ -56,6 +73,14 @@ public final class EventLoop {
             supervisor.handle(signal);
         } catch (RuntimeException e) {
             Log.error("internal error; dewy keeps running", "event", signal.name(), "error", e.toString());
+        }
+    }
+
+    private static void request(Supervisor supervisor, Request request) {
+        try {
+            supervisor.request(request);
+        } catch (RuntimeException e) {
+            Log.error("internal error; dewy keeps running", "event", "request", "error", e.toString());
         }
     }
 

@@ -35,6 +35,8 @@ import java.util.function.IntConsumer;
  *   RUNNING --USR1, no sockets--> RESTARTING --old generation gone--> RUNNING (next generation)
  *   RUNNING --app exited, restart policy says so--> BACKOFF --delay over--> RUNNING (next generation)
  *   RUNNING --app exited, otherwise--> LEFTOVERS --no child left--> DONE
+ *   WAITING (pull deploys, no release yet) --first rollout--> RUNNING
+ *   RUNNING --rollout (a deploy swapped current)--> as USR1; the new generation fails: rollback, old one serves
  *   any --INT/TERM/QUIT--> [DRAIN_DELAY] --> STOPPING --generations exited--> LEFTOVERS --no child left--> DONE
  *   STOPPING/LEFTOVERS --grace over--> KILLED --no child left--> DONE
  * </pre>
@@ -51,7 +53,20 @@ public final class Supervisor {
     /** dewy itself failed (as for its start-up failures). */
     static final int EXIT_DEWY_FAILED = 125;
 
-    private enum Phase { RUNNING, RESTARTING, BACKOFF, DRAIN_DELAY, STOPPING, LEFTOVERS, KILLED, DONE }
+    private enum Phase { WAITING, RUNNING, RESTARTING, BACKOFF, DRAIN_DELAY, STOPPING, LEFTOVERS, KILLED, DONE }
+
+    /** A deploy hook or other short command the loop runs for another thread. */
+    private static final class RunningTask {
+        final Request.Task task;
+        final int pid;
+        long deadline;
+
+        RunningTask(Request.Task task, int pid, long deadline) {
+            this.task = task;
+            this.pid = pid;
+            this.deadline = deadline;
+        }
+    }
 
     private final Config config;
     private final Starter starter;
@@ -59,7 +74,7 @@ public final class Supervisor {
     private final Clock clock;
     private final int selfPid;
     private final boolean pid1;
-    private final List<Runnable> drainHooks;
+    private final Lifecycle lifecycle;
     private final Consumer<Status> statusSink;
     private final CrashLoop crashes;
 
@@ -77,22 +92,32 @@ public final class Supervisor {
     /** The generation whose exit gave {@link #status}; a later one's exit overrides it during a drain. */
     private int statusGeneration;
     private Status published;
+    /** Why the next sequential or crash restart starts a generation (USR1, crash, deploy, rollback). */
+    private String restartReason = "USR1";
+    private String backoffReason = "crash";
+    /** The deploy whose generation is starting, and that generation's number (0: not spawned yet). */
+    private Request.Rollout rollout;
+    private int rolloutGeneration;
+    /** The rollout started from WAITING: if it fails there is no older release to go back to. */
+    private boolean rolloutFromWaiting;
+    private boolean everServed;
+    private final List<RunningTask> tasks = new ArrayList<>();
 
     /**
-     * @param drainHooks run first when a drain starts, to stop starting new work (the deploy scheduler and the
-     *                   notifiers plug in here)
+     * @param lifecycle  told of drains (first, to stop the deploy scheduler), ready generations and failed
+     *                   restarts; on the loop's thread
      * @param statusSink gets a fresh {@link Status} after every event that changed it (called on the loop's thread);
      *                   null when nobody reads it
      */
     public Supervisor(Config config, Starter starter, Processes processes, Clock clock, int selfPid,
-                      List<Runnable> drainHooks, Consumer<Status> statusSink) {
+                      Lifecycle lifecycle, Consumer<Status> statusSink) {
         this.config = config;
         this.starter = starter;
         this.processes = processes;
         this.clock = clock;
         this.selfPid = selfPid;
         this.pid1 = selfPid == 1;
-        this.drainHooks = List.copyOf(drainHooks);
+        this.lifecycle = lifecycle;
         this.statusSink = statusSink;
         this.crashes = new CrashLoop(config.restart());
     }
@@ -111,6 +136,16 @@ public final class Supervisor {
             status = EXIT_DEWY_FAILED;
             enterLeftovers(clock.nanoTime());
         }
+        publish();
+    }
+
+    /**
+     * Pull deploys before the first release: no application yet. The first {@link Request.Rollout} starts it;
+     * a drain meanwhile exits 0.
+     */
+    public void awaitFirstRelease() {
+        phase = Phase.WAITING;
+        Log.info("no release yet: the application starts after the first deploy");
         publish();
     }
 
@@ -144,6 +179,9 @@ public final class Supervisor {
     /** How long the loop may wait for the next event before a deadline is due; negative means no deadline. */
     public long waitNanos() {
         long next = deadline;
+        for (RunningTask t : tasks) {
+            next = earliest(next, t.deadline);
+        }
         for (Generation g : generations) {
             // only the deadlines tickGenerations acts on: a stale one would make the loop spin
             if (g.state == Generation.State.STARTING && !g.exited) {
@@ -181,6 +219,16 @@ public final class Supervisor {
         afterEvent();
     }
 
+    /** Work another thread posted to the {@link Inbox}. */
+    public void request(Request request) {
+        if (request instanceof Request.Rollout r) {
+            onRollout(r);
+        } else if (request instanceof Request.Task t) {
+            onTask(t);
+        }
+        afterEvent();
+    }
+
     private void afterEvent() {
         Posix.Reaped reaped = processes.reap();
         childrenLeft = reaped.childrenLeft();
@@ -188,6 +236,7 @@ public final class Supervisor {
             onExit(exit);
         }
         long now = clock.nanoTime();
+        tickTasks(now);
         tickGenerations(now);
         if (deadline != NONE && now >= deadline) {
             deadline = NONE;
@@ -269,6 +318,7 @@ public final class Supervisor {
                 deadline = NONE;
                 respawnAfterCrash();
             }
+            case WAITING -> Log.info("restart ignored: no release deployed yet");
             default -> Log.info("restart ignored: dewy is draining");
         }
     }
@@ -282,11 +332,14 @@ public final class Supervisor {
         }
     }
 
-    private void beginRestart(String reason) {
+    /** @return null when the restart is under way, else why it could not begin (the running generation serves on) */
+    private String beginRestart(String reason) {
         Optional<SpawnException> problem = processes.checkRunnable(config.command().get(0));
         if (problem.isPresent()) {
-            Log.error("restart refused; the running generation keeps serving", "error", problem.get().describe());
-            return;
+            Log.error("restart refused; the running generation keeps serving", "reason", reason,
+                    "error", problem.get().describe());
+            lifecycle.restartFailed(reason, problem.get().describe());
+            return problem.get().describe();
         }
         restarts++;
         long now = clock.nanoTime();
@@ -299,8 +352,10 @@ public final class Supervisor {
                 spawnGeneration(reason);
             } catch (SpawnException e) {
                 Log.error("restart failed; the running generation keeps serving", "error", e.describe());
+                lifecycle.restartFailed(reason, e.describe());
+                return e.describe();
             }
-            return;
+            return null;
         }
         Log.info("restarting", "generation", from, "reason", reason, "signal", Signals.name(config.restartSignal()),
                 "grace", Durations.format(config.gracePeriod()));
@@ -309,22 +364,36 @@ public final class Supervisor {
                 stopGeneration(g, config.restartSignal(), now);
             }
         }
+        restartReason = reason;
         phase = Phase.RESTARTING;
+        return null;
     }
 
     /** Sequential restart: the old generations are gone, start the next. */
     private void finishRestart() {
+        String reason = restartReason;
+        restartReason = "USR1";
         try {
-            spawnGeneration("USR1");
+            spawnGeneration(reason);
         } catch (SpawnException e) {
-            Log.error("restart failed: cannot start the application", "error", e.describe());
+            Log.error("restart failed: cannot start the application", "reason", reason, "error", e.describe());
+            lifecycle.restartFailed(reason, e.describe());
+            if (rollout != null && !rolloutFromWaiting) { // nothing serves now: start the release that did
+                failRollout("cannot start the application: " + e.describe());
+                restartReason = "rollback";
+                finishRestart();
+                return;
+            }
+            if (rollout != null) {
+                failRollout("cannot start the application: " + e.describe());
+            }
             status = e.exitCode();
             enterLeftovers(clock.nanoTime());
             return;
         }
         phase = Phase.RUNNING;
         Generation g = generations.get(generations.size() - 1);
-        Log.info("restarted", "generation", g.number, "pid", g.pid);
+        Log.info("restarted", "generation", g.number, "pid", g.pid, "reason", reason);
         if (restartQueued && !overlapping()) {
             restartQueued = false;
             beginRestart("USR1");
@@ -370,6 +439,96 @@ public final class Supervisor {
         Log.info("started", "generation", number, "pid", pid, "reason", reason, "command", config.command().get(0));
         if (config.readiness().kind() == Readiness.Kind.DELAY && config.readiness().delay().isZero()) {
             ready(g, now);
+        }
+    }
+
+    // ---- deploys and tasks (requests from other threads)
+
+    private void onRollout(Request.Rollout r) {
+        if (rollout != null || restartUnderWay() || phase == Phase.RESTARTING) {
+            Log.warn("deploy refused: a restart is already under way", "version", r.version());
+            rejectRollout(r, "a restart is already under way");
+            return;
+        }
+        if (draining || (phase != Phase.RUNNING && phase != Phase.WAITING && phase != Phase.BACKOFF)) {
+            rejectRollout(r, "dewy is stopping");
+            return;
+        }
+        rollout = r;
+        rolloutGeneration = lastNumber + 1; // the next spawn, now or after a sequential stop (it may be ready at once)
+        rolloutFromWaiting = phase == Phase.WAITING;
+        if (phase == Phase.RUNNING) {
+            String problem = beginRestart("deploy");
+            if (problem != null) {
+                failRollout(problem);
+            }
+            return;
+        }
+        // WAITING (first release) or BACKOFF (the running release crashes): nothing serves, start it now
+        Phase before = phase;
+        deadline = NONE;
+        try {
+            spawnGeneration("deploy");
+            phase = Phase.RUNNING;
+        } catch (SpawnException | IllegalStateException e) {
+            String why = e instanceof SpawnException se ? se.describe() : e.getMessage();
+            Log.error("cannot start the deployed release", "version", r.version(), "error", why);
+            lifecycle.restartFailed("deploy", why);
+            failRollout(why);
+            phase = before;
+            if (before == Phase.BACKOFF) {
+                deadline = clock.nanoTime(); // the old release again, now that current points back to it
+            }
+        }
+    }
+
+    private void rejectRollout(Request.Rollout r, String why) {
+        runRollback(r);
+        r.outcome().complete(Request.Outcome.failed(why));
+    }
+
+    /** The deployed generation failed: current goes back first, then the deploy learns why. */
+    private void failRollout(String why) {
+        Request.Rollout r = rollout;
+        rollout = null;
+        rolloutGeneration = 0;
+        rolloutFromWaiting = false;
+        runRollback(r);
+        r.outcome().complete(Request.Outcome.failed(why));
+    }
+
+    private static void runRollback(Request.Rollout r) {
+        try {
+            r.rollback().run();
+        } catch (RuntimeException e) {
+            Log.error("rollback failed", "version", r.version(), "error", e.toString());
+        }
+    }
+
+    private void onTask(Request.Task t) {
+        if (draining) {
+            t.exit().completeExceptionally(new IllegalStateException("dewy is stopping"));
+            return;
+        }
+        List<String> env = new ArrayList<>(starter.baseEnv());
+        env.addAll(t.env());
+        try {
+            int pid = processes.spawnCheck(t.command(), env);
+            tasks.add(new RunningTask(t, pid, clock.nanoTime() + t.timeout().toNanos()));
+            Log.info("task started", "task", t.name(), "pid", pid);
+        } catch (SpawnException e) {
+            t.exit().completeExceptionally(e);
+        }
+    }
+
+    private void tickTasks(long now) {
+        for (RunningTask t : tasks) {
+            if (t.deadline != NONE && now >= t.deadline) {
+                Log.warn("task timed out; sending SIGKILL", "task", t.task.name(), "pid", t.pid,
+                        "timeout", Durations.format(t.task.timeout()));
+                processes.signalApp(t.pid, SIGKILL);
+                t.deadline = NONE;
+            }
         }
     }
 
@@ -449,6 +608,14 @@ public final class Supervisor {
         endCheck(g);
         Log.info("generation ready", "generation", g.number, "pid", g.pid,
                 "ready_ms", (now - g.startedNanos) / 1_000_000);
+        if (rollout != null && g.number == rolloutGeneration) {
+            Request.Rollout done = rollout;
+            rollout = null;
+            rolloutGeneration = 0;
+            done.outcome().complete(Request.Outcome.ok());
+        }
+        lifecycle.serving(g.number, g.pid, g.reason, !everServed);
+        everServed = true;
         if (phase != Phase.RUNNING) {
             return;
         }
@@ -476,11 +643,29 @@ public final class Supervisor {
     private void notReadyInTime(Generation g, long now) {
         g.readyDeadline = NONE;
         endCheck(g);
+        String why = "not ready within " + Durations.format(config.readyTimeout());
         if (olderServing(g) != null && phase == Phase.RUNNING) {
             Log.error("restart failed; the running generation keeps serving", "generation", g.number, "pid", g.pid,
-                    "reason", "not ready within " + Durations.format(config.readyTimeout()));
+                    "reason", why);
+            lifecycle.restartFailed(g.reason, why);
             dropQueuedRestart();
+            if (g.number == rolloutGeneration) {
+                failRollout(why);
+            }
             stopGeneration(g, config.stopSignal(), now);
+        } else if (g.number == rolloutGeneration && phase == Phase.RUNNING) {
+            // sequential deploy: nothing else serves; stop it and start the release that worked
+            Log.error("deployed release not ready; rolling back", "generation", g.number, "pid", g.pid, "reason", why);
+            lifecycle.restartFailed(g.reason, why);
+            boolean waiting = rolloutFromWaiting;
+            failRollout(why);
+            stopGeneration(g, config.stopSignal(), now);
+            if (waiting) {
+                phase = Phase.WAITING;
+            } else {
+                restartReason = "rollback";
+                phase = Phase.RESTARTING;
+            }
         } else {
             Log.warn("generation not ready in time; it keeps running, /readyz stays 503", "generation", g.number,
                     "pid", g.pid, "ready_timeout", Durations.format(config.readyTimeout()));
@@ -529,7 +714,14 @@ public final class Supervisor {
         restartQueued = false;
         Log.info("draining", "signal", signalName, "stop_signal", Signals.name(config.stopSignal()),
                 "drain_delay", Durations.format(config.drainDelay()), "grace", Durations.format(config.gracePeriod()));
-        drainHooks.forEach(Runnable::run);
+        lifecycle.draining(signalName); // first: the deploy scheduler stops before anything else happens
+        if (rollout != null) {
+            failRollout("dewy is stopping");
+        }
+        for (RunningTask t : tasks) {
+            Log.info("stopping a running task", "task", t.task.name(), "pid", t.pid);
+            askToStop(config.stopSignal(), sig -> processes.signalApp(t.pid, sig));
+        }
         if (phase == Phase.LEFTOVERS || phase == Phase.KILLED || phase == Phase.DONE) {
             return; // the application is already gone; the leftovers have their deadline
         }
@@ -560,6 +752,16 @@ public final class Supervisor {
     // ---- exits
 
     private void onExit(Posix.Exit exit) {
+        for (RunningTask t : tasks) {
+            if (t.pid == exit.pid()) {
+                tasks.remove(t);
+                int code = WaitStatus.shellCode(exit.status());
+                Log.info("task exited", "task", t.task.name(), "pid", t.pid, "status",
+                        WaitStatus.describe(exit.status()), "code", code);
+                t.task.exit().complete(code);
+                return;
+            }
+        }
         for (Generation g : generations) {
             if (g.checkPid == exit.pid()) {
                 onCheckExit(g, exit.status());
@@ -592,16 +794,38 @@ public final class Supervisor {
         if (g.state == Generation.State.STOPPING) {
             return; // replaced, or stopped after failing to become ready
         }
+        String why = "exited before it was ready (" + WaitStatus.describe(exit.status()) + ")";
         if (g.state == Generation.State.STARTING && olderServing(g) != null) {
             Log.error("restart failed; the running generation keeps serving", "generation", g.number, "pid", g.pid,
-                    "reason", "exited before it was ready (" + WaitStatus.describe(exit.status()) + ")");
+                    "reason", why);
+            lifecycle.restartFailed(g.reason, why);
             hintIfItBindsItself(code);
             dropQueuedRestart();
+            if (g.number == rolloutGeneration) {
+                failRollout(why);
+            }
             stopLeftoversOf(g, now);
             return;
         }
         status = code;
         statusGeneration = g.number;
+        if (g.state == Generation.State.STARTING && g.number == rolloutGeneration && phase == Phase.RUNNING) {
+            // sequential deploy: the new release failed with nothing else serving; the crash policy does not
+            // apply to it, the release that worked starts again at once
+            Log.error("deployed release failed; rolling back", "generation", g.number, "pid", g.pid, "reason", why);
+            lifecycle.restartFailed(g.reason, why);
+            boolean waiting = rolloutFromWaiting;
+            failRollout(why);
+            stopLeftoversOf(g, now);
+            if (waiting) {
+                phase = Phase.WAITING;
+            } else {
+                phase = Phase.BACKOFF;
+                backoffReason = "rollback";
+                deadline = now;
+            }
+            return;
+        }
         if (generations.stream().anyMatch(Generation::serving)) {
             Log.warn("the serving generation exited while a newer one starts", "generation", g.number);
             return;
@@ -667,8 +891,10 @@ public final class Supervisor {
     }
 
     private void respawnAfterCrash() {
+        String reason = backoffReason;
+        backoffReason = "crash";
         try {
-            spawnGeneration("crash");
+            spawnGeneration(reason);
             phase = Phase.RUNNING;
         } catch (SpawnException e) {
             Log.error("cannot restart the application", "error", e.describe());

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dewy.log.Log;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -241,7 +242,9 @@ class CommandLineTest {
         assertEquals(List.of("DEWY_LOG_LEVEL", "DEWY_LOG_FORMAT", "DEWY_GRACE_PERIOD", "DEWY_STOP_SIGNAL", "DEWY_PORT",
                         "DEWY_BACKLOG", "DEWY_READY", "DEWY_READY_TIMEOUT", "DEWY_RESTART_SIGNAL", "DEWY_DRAIN_DELAY",
                         "DEWY_RESTART", "DEWY_RESTART_DELAY", "DEWY_MAX_RESTARTS", "DEWY_RESTART_WINDOW", "DEWY_ADMIN",
-                        "DEWY_PID_FILE", "DEWY_STATUS_FILE"),
+                        "DEWY_PID_FILE", "DEWY_STATUS_FILE", "DEWY_REGISTRY", "DEWY_INTERVAL", "DEWY_WORKDIR",
+                        "DEWY_KEEP_RELEASES", "DEWY_REQUIRE_CHECKSUM", "DEWY_BEFORE_DEPLOY_HOOK",
+                        "DEWY_AFTER_DEPLOY_HOOK", "DEWY_MAX_ARTIFACT_SIZE", "DEWY_DOWNLOAD_TIMEOUT", "DEWY_NOTIFIER"),
                 CommandLine.SERVER_OPTIONS.stream().map(CommandLine.Option::env).toList());
     }
 
@@ -249,7 +252,8 @@ class CommandLineTest {
     void helpListsEveryOption() {
         String help = Help.server();
         for (CommandLine.Option o : CommandLine.SERVER_OPTIONS) {
-            assertTrue(help.contains("--" + o.name() + " " + o.metavar()), "help lacks --" + o.name());
+            assertTrue(help.contains("--" + o.name() + (o.metavar() == null ? " " : " " + o.metavar())),
+                    "help lacks --" + o.name());
             assertTrue(help.contains(o.env()), "help lacks " + o.env());
             if (o.shortName() != null) {
                 assertTrue(help.contains("-" + o.shortName() + ", --" + o.name()), "help lacks -" + o.shortName());
@@ -262,7 +266,8 @@ class CommandLineTest {
         // The help shows these defaults; the parser must agree with them.
         Config c = parse("--", "x");
         // These defaults describe an absence (or depend on --port) rather than being a value to pass.
-        List<String> descriptive = List.of("port", "admin", "pid-file", "status-file", "restart");
+        List<String> descriptive = List.of("port", "admin", "pid-file", "status-file", "restart", "registry",
+                "before-deploy-hook", "after-deploy-hook", "notifier");
         assertEquals(List.of(), c.ports());
         assertNull(c.admin());
         assertNull(c.pidFile());
@@ -271,9 +276,60 @@ class CommandLineTest {
             if (descriptive.contains(o.name())) {
                 continue;
             }
-            Config explicit = parse("--" + o.name(), o.defaultValue(), "--", "x");
+            Config explicit = parse("--" + o.name() + "=" + o.defaultValue(), "--", "x");
             assertEquals(c, explicit, o.name());
         }
+    }
+
+    @Test
+    void deployDefaultsInTheTableParse() throws UsageException {
+        Config c = parse("--registry", "ghr://o/r", "--", "x");
+        assertEquals(new DeployConfig("ghr://o/r", Duration.ofSeconds(10), Path.of("."), 7, false, null, null,
+                1L << 30, Duration.ofMinutes(10)), c.deploy());
+        for (CommandLine.Option o : CommandLine.SERVER_OPTIONS) {
+            if (List.of("port", "admin", "pid-file", "status-file", "restart", "registry", "before-deploy-hook",
+                    "after-deploy-hook", "notifier").contains(o.name())) {
+                continue;
+            }
+            assertEquals(c, parse("--registry", "ghr://o/r", "--" + o.name() + "=" + o.defaultValue(), "--", "x"),
+                    o.name());
+        }
+        assertNull(parse("--", "x").deploy(), "no registry: a plain init");
+    }
+
+    @Test
+    void deployFlags() throws UsageException {
+        Config c = parse("--registry", "file:///srv/releases?pre-release=true", "-i", "1s", "--workdir", "/opt/app",
+                "--keep-releases", "3", "--require-checksum", "--before-deploy-hook", "echo before",
+                "--after-deploy-hook=echo after", "--max-artifact-size", "200MiB", "--download-timeout", "30s",
+                "--notifier", "slack://deploys?title=app", "--notifier=webhook+http://127.0.0.1:9/hook", "--", "x");
+        assertEquals(new DeployConfig("file:///srv/releases?pre-release=true", Duration.ofSeconds(1),
+                Path.of("/opt/app"), 3, true, "echo before", "echo after", 200L << 20, Duration.ofSeconds(30)),
+                c.deploy());
+        assertEquals(List.of("slack://deploys?title=app", "webhook+http://127.0.0.1:9/hook"), c.notifiers());
+        assertEquals(false, parse("--registry", "ghr://o/r", "--require-checksum=false", "--", "x").deploy()
+                .requireChecksum());
+        assertEquals(List.of("webhook+http://a/1", "webhook+http://b/2"),
+                CommandLine.parseServer(List.of("--", "x"), Map.of("DEWY_NOTIFIER", "webhook+http://a/1 webhook+http://b/2"))
+                        .notifiers());
+        assertEquals(5L, parse("--registry", "ghr://o/r", "--max-artifact-size", "5", "--", "x").deploy().maxArtifactSize());
+        assertEquals(3L << 30, parse("--registry", "ghr://o/r", "--max-artifact-size", "3G", "--", "x").deploy()
+                .maxArtifactSize());
+    }
+
+    @Test
+    void deployUsageErrors() {
+        assertMentions(usageError(Map.of(), "--registry", "ghr://o/r", "-i", "0", "--", "x"), "--interval", "more than 0");
+        assertMentions(usageError(Map.of(), "--registry", "ghr://o/r", "--interval", "0s", "--", "x"), "--interval");
+        assertMentions(usageError(Map.of(), "--before-deploy-hook", "true", "--", "x"), "--before-deploy-hook",
+                "needs --registry");
+        assertMentions(usageError(Map.of(), "--registry", "ghr://o/r", "--keep-releases", "0", "--", "x"),
+                "--keep-releases");
+        assertMentions(usageError(Map.of(), "--registry", "ghr://o/r", "--max-artifact-size", "lots", "--", "x"),
+                "--max-artifact-size", "lots");
+        assertMentions(usageError(Map.of(), "--registry", "ghr://o/r", "--require-checksum=maybe", "--", "x"),
+                "--require-checksum", "maybe");
+        assertMentions(usageError(Map.of(), "--registry", " ", "--", "x"), "--registry", "empty");
     }
 
     @Test

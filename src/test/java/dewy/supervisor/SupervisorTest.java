@@ -41,7 +41,7 @@ class SupervisorTest {
         Config config = Config.builder(List.of("/app")).gracePeriod(Duration.ofNanos(GRACE)).stopSignal(stopSignal)
                 .readiness(Readiness.delay(Duration.ZERO)).build();
         Supervisor s = new Supervisor(config, NO_SOCKETS, procs, now::get, selfPid,
-                List.of(() -> events.add("hook:" + procs.sent.size())), st -> { });
+                drainHook(() -> events.add("hook:" + procs.sent.size())), st -> { });
         s.start();
         s.handle(null);
         return s;
@@ -193,7 +193,7 @@ class SupervisorTest {
             events.clear();
             FakeProcesses fresh = new FakeProcesses();
             Supervisor s = new Supervisor(Config.builder(List.of("/app")).gracePeriod(Duration.ofNanos(GRACE)).build(),
-                    NO_SOCKETS, fresh, now::get, 1, List.of(() -> events.add("hook:" + fresh.sent.size())), st -> { });
+                    NO_SOCKETS, fresh, now::get, 1, drainHook(() -> events.add("hook:" + fresh.sent.size())), st -> { });
             s.start();
             s.handle(signal(drainSignal));
             assertEquals(List.of("hook:0"), events, "hooks run before any signal is sent");
@@ -289,7 +289,7 @@ class SupervisorTest {
 
         FakeProcesses other = new FakeProcesses();
         Supervisor subreaper = new Supervisor(Config.builder(List.of("/app")).gracePeriod(Duration.ofNanos(GRACE))
-                .build(), NO_SOCKETS, other, now::get, 4242, List.of(), st -> { });
+                .build(), NO_SOCKETS, other, now::get, 4242, Lifecycle.NONE, st -> { });
         subreaper.start();
         subreaper.handle(signal(SIGTSTP));
         assertEquals(1, other.stopSelfCalls);
@@ -316,5 +316,14 @@ class SupervisorTest {
         assertFalse(s.done());
         assertEquals(List.of(100), new ArrayList<>(procs.children));
         assertTrue(procs.sent.isEmpty());
+    }
+
+    static Lifecycle drainHook(Runnable hook) {
+        return new Lifecycle() {
+            @Override
+            public void draining(String signal) {
+                hook.run();
+            }
+        };
     }
 }

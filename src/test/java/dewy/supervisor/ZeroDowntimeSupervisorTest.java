@@ -54,7 +54,7 @@ class ZeroDowntimeSupervisorTest {
             public long epochMillis() {
                 return now.get() / 1_000_000;
             }
-        }, 1, List.of(), published::add);
+        }, 1, Lifecycle.NONE, published::add);
         s.start();
         s.handle(null);
         return s;
@@ -319,7 +319,7 @@ class ZeroDowntimeSupervisorTest {
 
         FakeProcesses other = new FakeProcesses();
         Supervisor never = new Supervisor(config().restart(new RestartPolicy(RestartPolicy.Mode.NEVER,
-                Duration.ofMillis(100), 5, Duration.ofMinutes(1))).build(), SOCKETS, other, now::get, 1, List.of(),
+                Duration.ofMillis(100), 5, Duration.ofMinutes(1))).build(), SOCKETS, other, now::get, 1, Lifecycle.NONE,
                 st -> { });
         never.start();
         other.exit(100, WaitStatus.ofExit(4));

@@ -1,0 +1,20 @@
+package dewy.cli;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * Pull deploys ({@code --registry} and what goes with it). Absent from {@link Config} when no registry is given:
+ * dewy is then a plain init and supervisor.
+ *
+ * @param registry        {@code ghr://OWNER/REPO?...} or {@code file:///DIR?...}, checked by dewy.deploy.Registry
+ * @param interval        time between the end of one check and the start of the next
+ * @param workdir         holds {@code releases/} and the {@code current} symlink
+ * @param keepReleases    unpacked releases kept, the current one included
+ * @param beforeHook      {@code sh -c} command before unpacking; failing aborts the deploy (null: none)
+ * @param afterHook       {@code sh -c} command after the swap, before the restart; failing rolls back (null: none)
+ * @param maxArtifactSize bytes a download may have; also caps what an archive may unpack to (4x)
+ */
+public record DeployConfig(String registry, Duration interval, Path workdir, int keepReleases, boolean requireChecksum,
+                           String beforeHook, String afterHook, long maxArtifactSize, Duration downloadTimeout) {
+}
