@@ -12,8 +12,9 @@ set -eu
 tag=${BASE_IMAGE:-dewy-base:17}
 jdk=${JDK:-/usr/lib/jvm/java-17-openjdk-amd64}
 # What dewy and a small server need: tinylog uses java.management, jnr-ffi jdk.unsupported, dewy's --admin server
-# jdk.httpserver; the rest are the usual minimum for a server (zip file systems, TLS with EC keys).
-modules=java.base,java.logging,java.management,jdk.unsupported,jdk.zipfs,jdk.crypto.ec,jdk.httpserver
+# jdk.httpserver, pull deploys and notifiers java.net.http; the rest are the usual minimum for a server (zip file
+# systems, TLS with EC keys).
+modules=java.base,java.logging,java.management,jdk.unsupported,jdk.zipfs,jdk.crypto.ec,jdk.httpserver,java.net.http
 here=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
 
 for f in "$jdk/bin/jlink" /bin/busybox /usr/bin/tini-static /usr/bin/env; do

@@ -11,7 +11,17 @@ import dewy.posix.ProcFs;
 import dewy.posix.Signals;
 import dewy.supervisor.Clock;
 import dewy.supervisor.EventLoop;
+import dewy.supervisor.Inbox;
 import dewy.supervisor.Lifecycle;
+import dewy.cli.DeployConfig;
+import dewy.cli.Durations;
+import dewy.deploy.Fetcher;
+import dewy.deploy.Registry;
+import dewy.deploy.Releases;
+import dewy.deploy.Scheduler;
+import dewy.notify.Event;
+import dewy.notify.Notifications;
+import java.time.Duration;
 import dewy.supervisor.NativeProcesses;
 import dewy.supervisor.Supervisor;
 import dewy.admin.AdminServer;
@@ -38,6 +48,9 @@ final class Server {
     static final int EXIT_USAGE = 2;
     static final int EXIT_INIT_FAILED = 125;
     private static final String SHELL = "/bin/sh";
+    /** How long dewy's exit waits for notifications still on their way (the "stopping" message). */
+    static final Duration NOTIFY_FLUSH = Duration.ofSeconds(3);
+    private static final Duration SCHEDULER_STOP = Duration.ofSeconds(2);
 
     /** What dewy created and removes again when it exits. */
     private static final class Resources {
@@ -47,12 +60,27 @@ final class Server {
         Path notifyDir;
         Path pidFile;
         Path statusFile;
+        int eventFd = -1;
+        Scheduler scheduler;
+        Notifications notes;
 
         Resources(Posix posix) {
             this.posix = posix;
         }
 
         void close() {
+            if (scheduler != null) {
+                scheduler.awaitStopped(SCHEDULER_STOP);
+            }
+            if (notes != null) {
+                if (!notes.flush(NOTIFY_FLUSH)) {
+                    Log.warn("notifications not delivered before exit", "waited", "3s");
+                }
+                notes.close();
+            }
+            if (eventFd >= 0) {
+                posix.close(eventFd);
+            }
             if (admin != null) {
                 admin.stop();
             }
@@ -138,6 +166,14 @@ final class Server {
         }
     }
 
+    private static String currentTag(Releases releases) {
+        try {
+            return releases == null ? null : releases.currentTag();
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
     /** When systemd started dewy with Type=notify, dewy reports its own readiness and drain to it. */
     private static SystemdNotify systemdNotify(Posix posix, Map<String, String> env) {
         String socket = env.get("NOTIFY_SOCKET");
@@ -193,13 +229,69 @@ final class Server {
                 return EXIT_INIT_FAILED;
             }
         }
+        // Pull deploys and notifiers: a bad URL or workdir is a usage error before the application starts.
+        Registry registry = null;
+        Releases releases = null;
+        if (config.deploy() != null || !config.notifiers().isEmpty()) {
+            try {
+                resources.notes = Notifications.create(config.notifiers(), env);
+            } catch (IllegalArgumentException e) {
+                System.err.println("dewy: " + e.getMessage());
+                return EXIT_USAGE;
+            }
+        }
+        if (config.deploy() != null) {
+            DeployConfig d = config.deploy();
+            try {
+                registry = Registry.parse(d.registry(), env);
+            } catch (IllegalArgumentException e) {
+                System.err.println("dewy: --registry " + d.registry() + ": " + e.getMessage());
+                return EXIT_USAGE;
+            }
+            releases = new Releases(d.workdir(), java.time.Clock.systemUTC());
+            try {
+                Files.createDirectories(releases.releasesDir());
+                releases.cleanStaging(); // what a killed dewy left half-done
+            } catch (IOException | RuntimeException e) {
+                System.err.println("dewy: --workdir " + d.workdir() + ": cannot use it: " + e.getMessage());
+                return EXIT_USAGE;
+            }
+        }
         String shell = Files.isExecutable(Path.of(SHELL)) ? SHELL : null;
         Starter starter = new Starter(resources.listeners, Relaunch.applicationEnv(env), shell);
         NativeProcesses processes = new NativeProcesses(posix, proc, pid1, resources.notifyDir);
         processes.passing(resources.listeners);
-        Supervisor supervisor = new Supervisor(config, starter, processes, Clock.SYSTEM, posix.pid(), Lifecycle.NONE,
+        Inbox inbox = null;
+        Lifecycle lifecycle = Lifecycle.NONE;
+        boolean awaitRelease = false;
+        if (config.deploy() != null) {
+            int fd = posix.eventFd();
+            resources.eventFd = fd;
+            inbox = new Inbox(fd, new Inbox.Waker() {
+                @Override
+                public void wake() {
+                    posix.wake(fd);
+                }
+            });
+            resources.scheduler = new Scheduler(config.deploy(), registry, new Fetcher(registry), releases, inbox,
+                    resources.notes, new Scheduler.Sleeper() {
+                        @Override
+                        public void sleep(Duration d) throws InterruptedException {
+                            Thread.sleep(d.toMillis());
+                        }
+                    });
+            awaitRelease = !Files.exists(releases.current(), java.nio.file.LinkOption.NOFOLLOW_LINKS);
+        }
+        if (resources.notes != null) {
+            lifecycle = new Announcements(resources.notes, resources.scheduler, releases);
+        }
+        Supervisor supervisor = new Supervisor(config, starter, processes, Clock.SYSTEM, posix.pid(), lifecycle,
                 Publisher.of(resources.admin, config.statusFile(), systemdNotify(posix, env)));
-        supervisor.start(); // spawns before the first log line: tinylog's start-up is not on the path to exec
+        if (awaitRelease) {
+            supervisor.awaitFirstRelease();
+        } else {
+            supervisor.start(); // spawns before the first log line: tinylog's start-up is not on the path to exec
+        }
         Log.info("dewy " + Main.version(), "pid", posix.pid(),
                 "mode", pid1 ? "pid1" : "subreaper", "jvm_relaunched", Relaunch.alreadyRelaunched(env));
         if (!pid1 && subreaperError == null) {
@@ -218,7 +310,18 @@ final class Server {
             resources.admin.start();
             Log.info("admin server", "address", config.admin().text(), "port", resources.admin.port());
         }
-        int status = EventLoop.run(posix, supervisor, null);
+        if (resources.notes != null) {
+            resources.notes.publish(Event.info(Event.STARTED, "dewy " + Main.version() + " started: "
+                    + config.command().get(0), currentTag(releases)));
+            Log.info("notifiers", "to", String.join(", ", resources.notes.describe()));
+        }
+        if (resources.scheduler != null) {
+            Log.info("pull deploys", "registry", registry.describe(), "interval",
+                    Durations.format(config.deploy().interval()), "workdir", config.deploy().workdir().toAbsolutePath(),
+                    "current", String.valueOf(currentTag(releases)));
+            resources.scheduler.start();
+        }
+        int status = EventLoop.run(posix, supervisor, inbox);
         Log.info("exiting", "status", status);
         return status;
     }
