@@ -23,6 +23,8 @@ from urllib.parse import parse_qs, urlsplit
 
 PID = os.getpid()
 GEN = os.environ.get("SERVER_STARTER_GENERATION", "0")
+# A release can say which version it is (the pull-deploy tests put it in the release's start script).
+VERSION = f" version={os.environ['APP_VERSION']}" if os.environ.get("APP_VERSION") else ""
 IDLE_TIMEOUT = 60.0   # a keep-alive connection may stay idle this long while we serve...
 DRAIN_IDLE = 1.0      # ...and this long once a drain has begun
 READ_TIMEOUT = 30.0   # a request that has started must arrive within this
@@ -145,7 +147,7 @@ def route(method, target):
         return 405, b"method not allowed\n"
     url = urlsplit(target)
     if url.path == "/":
-        return 200, f"pid={PID} gen={GEN}\n".encode()
+        return 200, f"pid={PID} gen={GEN}{VERSION}\n".encode()
     if url.path == "/sleep":
         ms = parse_qs(url.query).get("ms", ["0"])[0]
         if not ms.isdigit() or int(ms) > 600_000:
