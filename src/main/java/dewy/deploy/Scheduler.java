@@ -223,7 +223,7 @@ public final class Scheduler {
                 Archives.extract(file, artifact, staged, new Archives.Limits(maxUnpacked,
                         Archives.Limits.DEFAULT.maxEntries()));
             } catch (IOException | RuntimeException e) {
-                Releases.deleteQuietly(staged);
+                deleteQuietly(staged);
                 throw e;
             }
             checkStopped();
@@ -327,7 +327,7 @@ public final class Scheduler {
             try (var cached = Files.list(cacheDir())) { // the cache only spares a second download of the newest
                 for (Path p : (Iterable<Path>) cached::iterator) {
                     if (!p.getFileName().toString().equals(tag)) {
-                        Releases.deleteQuietly(p);
+                        deleteQuietly(p);
                     }
                 }
             }
@@ -361,6 +361,14 @@ public final class Scheduler {
             }
         } catch (IOException | UncheckedIOException e) {
             Log.debug("cannot clean the staging area", "error", e.getMessage());
+        }
+    }
+
+    private static void deleteQuietly(Path p) {
+        try {
+            Releases.deleteTree(p);
+        } catch (IOException e) {
+            Log.warn("cannot remove", "path", p, "error", e.getMessage());
         }
     }
 
