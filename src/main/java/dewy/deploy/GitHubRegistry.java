@@ -1,0 +1,467 @@
+package dewy.deploy;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import dewy.log.Log;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpHeaders;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * GitHub Releases: {@code ghr://OWNER/REPO?artifact=NAME&pre-release=true}.
+ *
+ * <p>Lists every release (following pagination, up to {@value #MAX_PAGES} pages of 100) and picks the highest SemVer
+ * tag: GitHub's own "latest" is the newest by date, which a backport release would win. Drafts are never eligible;
+ * pre-releases (GitHub's flag or a SemVer pre-release tag) only with {@code pre-release=true}; tags that are not
+ * SemVer are ignored. The API is {@code GITHUB_API_URL} (GitHub Enterprise) or {@code https://api.github.com}; the
+ * token is {@code GITHUB_TOKEN}, else {@code GH_TOKEN}, and goes only to the API's own host: GitHub answers asset
+ * downloads with a redirect to a storage host, which must not see it.
+ */
+public final class GitHubRegistry implements Registry {
+    static final int MAX_PAGES = 10;
+    static final int MAX_REDIRECTS = 5;
+    static final Duration API_TIMEOUT = Duration.ofSeconds(30);
+    static final long MAX_PAGE_BYTES = 32L << 20; // 100 releases with their assets: far less in practice
+    static final long MAX_TEXT_BYTES = 1L << 20;
+
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]+");
+    private static final Pattern NEXT = Pattern.compile("<([^>]*)>\\s*;[^,]*\\brel=\"?next\"?");
+    private static final String JSON = "application/vnd.github+json";
+
+    private final String url;
+    private final String owner;
+    private final String repo;
+    private final URI base;
+    private final String token;
+    private final RegistryOptions options;
+    private final String os;
+    private final String arch;
+    private final String userAgent;
+    private final HttpClient client;
+
+    private GitHubRegistry(String url, String owner, String repo, URI base, String token, RegistryOptions options,
+            String os, String arch) {
+        this.url = url;
+        this.owner = owner;
+        this.repo = repo;
+        this.base = base;
+        this.token = token;
+        this.options = options;
+        this.os = os;
+        this.arch = arch;
+        String version = dewy.Main.class.getPackage().getImplementationVersion();
+        this.userAgent = "dewy/" + (version == null ? "dev" : version);
+        // Redirects by hand: the token must be dropped when one leaves the API's host, which HttpClient would not do.
+        this.client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .followRedirects(HttpClient.Redirect.NEVER).connectTimeout(Duration.ofSeconds(10)).build();
+    }
+
+    static GitHubRegistry parse(String url, Map<String, String> env, String os, String arch) {
+        String rest = url.substring("ghr://".length());
+        if (rest.contains("@")) { // not echoed: it may hold a token
+            throw new IllegalArgumentException("bad registry url: ghr:// takes no credentials (set GITHUB_TOKEN)");
+        }
+        int q = rest.indexOf('?');
+        String path = q < 0 ? rest : rest.substring(0, q);
+        String[] parts = path.split("/", -1);
+        if (parts.length != 2 || !validName(parts[0]) || !validName(parts[1]) || rest.contains("#")) {
+            throw new IllegalArgumentException("bad registry url \"" + url + "\": want ghr://OWNER/REPO");
+        }
+        RegistryOptions options = RegistryOptions.parse(q < 0 ? null : rest.substring(q + 1), url);
+        String api = env.getOrDefault("GITHUB_API_URL", "");
+        if (api.isBlank()) {
+            api = "https://api.github.com";
+        }
+        while (api.endsWith("/")) {
+            api = api.substring(0, api.length() - 1);
+        }
+        URI base;
+        try {
+            base = new URI(api);
+        } catch (java.net.URISyntaxException e) {
+            base = null;
+        }
+        if (base == null || base.getHost() == null || base.getRawUserInfo() != null
+                || !("https".equals(base.getScheme()) || "http".equals(base.getScheme()))) {
+            throw new IllegalArgumentException("bad GITHUB_API_URL: want https://HOST[/PATH]");
+        }
+        String token = env.get("GITHUB_TOKEN");
+        if (token == null || token.isBlank()) {
+            token = env.get("GH_TOKEN");
+        }
+        token = token == null || token.isBlank() ? null : token.strip();
+        return new GitHubRegistry(url, parts[0], parts[1], base, token, options, os, arch);
+    }
+
+    private static boolean validName(String s) {
+        return NAME.matcher(s).matches() && !s.equals(".") && !s.equals("..");
+    }
+
+    @Override
+    public String describe() {
+        return url;
+    }
+
+    @Override
+    public String toString() {
+        return "GitHubRegistry[" + url + "]"; // never the token
+    }
+
+    @Override
+    public Release latest() throws IOException, InterruptedException {
+        URI next = URI.create(base + "/repos/" + owner + "/" + repo + "/releases?per_page=100");
+        JsonObject best = null;
+        SemVer bestVersion = null;
+        int pages = 0;
+        while (next != null && pages < MAX_PAGES) {
+            pages++;
+            ByteArrayOutputStream body = new ByteArrayOutputStream();
+            HttpHeaders headers = get(next, JSON, body, MAX_PAGE_BYTES, API_TIMEOUT, null);
+            String where = "GET " + pathOf(next);
+            for (JsonElement e : releases(body, where)) {
+                JsonObject r = object(e, where);
+                SemVer v = SemVer.parse(string(r, "tag_name", where));
+                boolean pre = bool(r, "prerelease", where) || (v != null && v.prerelease());
+                if (v == null || bool(r, "draft", where) || (pre && !options.preRelease())) {
+                    continue;
+                }
+                if (bestVersion == null || v.compareTo(bestVersion) > 0) { // ties: the first listed, the newest
+                    best = r;
+                    bestVersion = v;
+                }
+            }
+            next = nextPage(headers, where);
+        }
+        if (next != null) {
+            Log.warn("registry has more releases than dewy reads; older ones are not considered", "registry", url,
+                    "pages", MAX_PAGES);
+        }
+        Log.debug("registry listed releases", "registry", url, "pages", pages,
+                "latest", bestVersion == null ? "none" : bestVersion.tag());
+        return best == null ? null : release(best, bestVersion);
+    }
+
+    private Release release(JsonObject r, SemVer version) throws RegistryException {
+        String where = "GET /repos/" + owner + "/" + repo + "/releases";
+        List<Asset> assets = new ArrayList<>();
+        JsonElement list = r.get("assets");
+        if (list != null && !list.isJsonNull()) {
+            if (!list.isJsonArray()) {
+                throw malformed(where, "assets is not an array", null);
+            }
+            for (JsonElement e : list.getAsJsonArray()) {
+                JsonObject a = object(e, where);
+                JsonElement state = a.get("state");
+                if (state != null && state.isJsonPrimitive() && !"uploaded".equals(state.getAsString())) {
+                    continue; // still uploading: not there yet
+                }
+                JsonElement size = a.get("size");
+                long bytes = size != null && size.isJsonPrimitive() && size.getAsJsonPrimitive().isNumber()
+                        ? size.getAsLong() : -1;
+                String location = string(a, "url", where);
+                try {
+                    assets.add(new Asset(string(a, "name", where), new URI(location), bytes));
+                } catch (java.net.URISyntaxException e2) {
+                    throw malformed(where, "asset url is not a URL", e2);
+                }
+            }
+        }
+        List<String> names = assets.stream().map(Asset::name).toList();
+        String artifact;
+        try {
+            artifact = Artifacts.select(version.tag(), names, options.artifact(), os, arch);
+        } catch (RegistryException e) {
+            throw new RegistryException("registry " + url + ": " + e.getMessage(), false);
+        }
+        String checksums = Artifacts.checksumsFor(artifact, names);
+        return new Release(version.tag(), version, assets.get(names.indexOf(artifact)),
+                checksums == null ? null : assets.get(names.indexOf(checksums)));
+    }
+
+    @Override
+    public void download(Asset asset, Path file, long maxBytes, Duration timeout)
+            throws IOException, InterruptedException {
+        try (OutputStream out = Files.newOutputStream(file)) {
+            get(asset.location(), "application/octet-stream", out, maxBytes, timeout, asset.name());
+        }
+    }
+
+    @Override
+    public String text(Asset asset, Duration timeout) throws IOException, InterruptedException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        get(asset.location(), "application/octet-stream", out, MAX_TEXT_BYTES, timeout, asset.name());
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * GETs {@code uri}, following up to {@value #MAX_REDIRECTS} redirects, and copies a 2xx body to {@code out};
+     * returns the final response's headers. The whole exchange, redirects included, must finish within
+     * {@code timeout}. {@code name} names the body in size and timeout errors (null: the request line).
+     */
+    HttpHeaders get(URI uri, String accept, OutputStream out, long maxBytes, Duration timeout, String name)
+            throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        // GitHub's headers and the token go to the API's origin only, and never again once a redirect has left it.
+        boolean trusted = sameOrigin(uri, base);
+        for (int hops = 0; ; hops++) {
+            String where = "registry " + url + ": GET " + (sameOrigin(uri, base) ? pathOf(uri) : hostOf(uri) + pathOf(uri));
+            String what = name != null ? "registry " + url + ": " + name : where;
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                throw Transfer.timedOut(what, timeout);
+            }
+            HttpRequest.Builder request = HttpRequest.newBuilder(uri).GET().timeout(Duration.ofNanos(left))
+                    .header("Accept", accept).header("User-Agent", userAgent);
+            if (trusted) {
+                request.header("X-GitHub-Api-Version", "2022-11-28");
+                if (token != null) {
+                    request.header("Authorization", "Bearer " + token);
+                }
+            }
+            HttpResponse<InputStream> response = send(request.build(), where, what, timeout);
+            try (InputStream body = response.body()) {
+                int status = response.statusCode();
+                if (status >= 200 && status < 300) {
+                    long length = response.headers().firstValueAsLong("content-length").orElse(-1);
+                    if (length > maxBytes) {
+                        throw Transfer.tooLarge(what, maxBytes);
+                    }
+                    long n = Transfer.copy(body, out, maxBytes, deadline, timeout, what);
+                    if (length >= 0 && n != length) {
+                        throw new RegistryException(what + ": body ended after " + n + " of " + length + " bytes",
+                                true);
+                    }
+                    return response.headers();
+                }
+                Optional<String> location = response.headers().firstValue("location");
+                if (isRedirect(status) && location.isPresent()) {
+                    if (hops == MAX_REDIRECTS) {
+                        throw new RegistryException(where + ": more than " + MAX_REDIRECTS + " redirects", false);
+                    }
+                    URI next = redirect(uri, location.get(), where);
+                    trusted = trusted && sameOrigin(next, uri);
+                    uri = next;
+                    continue;
+                }
+                throw statusError(where, status, response.headers(), token != null,
+                        System.currentTimeMillis() / 1000);
+            }
+        }
+    }
+
+    private HttpResponse<InputStream> send(HttpRequest request, String where, String what, Duration timeout)
+            throws RegistryException, InterruptedException {
+        try {
+            return client.send(request, HttpResponse.BodyHandlers.ofInputStream());
+        } catch (HttpTimeoutException e) { // connect or response headers: both the network's
+            throw new RegistryException(where + ": " + Transfer.message(e), true, null, e);
+        } catch (IOException e) {
+            if (Transfer.isInterrupt(e)) {
+                throw Transfer.interrupted(what, e);
+            }
+            throw new RegistryException(where + ": " + Transfer.message(e), true, null, e);
+        }
+    }
+
+    private static boolean isRedirect(int status) {
+        return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+    }
+
+    private static URI redirect(URI from, String location, String where) throws RegistryException {
+        URI next;
+        try {
+            next = from.resolve(new URI(location.strip()));
+        } catch (java.net.URISyntaxException | IllegalArgumentException e) {
+            throw new RegistryException(where + ": redirect to a malformed location", false);
+        }
+        if (!("https".equals(next.getScheme()) || "http".equals(next.getScheme())) || next.getHost() == null) {
+            throw new RegistryException(where + ": redirect to a location that is not http(s)", false);
+        }
+        return next;
+    }
+
+    /**
+     * The exception for an HTTP error status. Transient: 5xx, 408, 429, and 403 when it is a rate limit (GitHub's
+     * primary limit says {@code X-RateLimit-Remaining: 0}, its secondary limit sends {@code Retry-After}).
+     */
+    static RegistryException statusError(String where, int status, HttpHeaders headers, boolean withToken,
+            long nowEpochSeconds) {
+        boolean exhausted = headers.firstValue("x-ratelimit-remaining").map(v -> v.strip().equals("0")).orElse(false);
+        boolean rateLimited = status == 429 || ((status == 403) && (exhausted
+                || headers.firstValue("retry-after").isPresent()));
+        boolean transientFailure = status >= 500 || status == 408 || rateLimited;
+        Duration retryAfter = transientFailure ? retryAfter(headers, nowEpochSeconds) : null;
+        StringBuilder m = new StringBuilder(where).append(": ").append(status);
+        String reason = reason(status);
+        if (!reason.isEmpty()) {
+            m.append(' ').append(reason);
+        }
+        if (rateLimited) {
+            m.append(" (rate limited");
+            if (retryAfter != null) {
+                m.append(", retry in ").append(retryAfter.toSeconds()).append(" s");
+            }
+            m.append(')');
+        } else if (status == 401) {
+            m.append(" (check GITHUB_TOKEN)");
+        } else if (status == 404 && !withToken) {
+            m.append(" (a private repository needs GITHUB_TOKEN)");
+        }
+        return new RegistryException(m.toString(), transientFailure, retryAfter, null);
+    }
+
+    /** Retry-After (seconds or an HTTP date), else X-RateLimit-Reset (epoch seconds) minus now; never negative. */
+    static Duration retryAfter(HttpHeaders headers, long nowEpochSeconds) {
+        Optional<String> after = headers.firstValue("retry-after").map(String::strip);
+        if (after.isPresent()) {
+            try {
+                return Duration.ofSeconds(Math.max(0, Long.parseLong(after.get())));
+            } catch (NumberFormatException e) {
+                try {
+                    long at = ZonedDateTime.parse(after.get(), DateTimeFormatter.RFC_1123_DATE_TIME).toEpochSecond();
+                    return Duration.ofSeconds(Math.max(0, at - nowEpochSeconds));
+                } catch (DateTimeParseException e2) {
+                    // fall through to the rate limit reset
+                }
+            }
+        }
+        Optional<String> reset = headers.firstValue("x-ratelimit-reset").map(String::strip);
+        if (reset.isPresent()) {
+            try {
+                return Duration.ofSeconds(Math.max(0, Long.parseLong(reset.get()) - nowEpochSeconds));
+            } catch (NumberFormatException e) {
+                return null;
+            }
+        }
+        return null;
+    }
+
+    private static String reason(int status) {
+        switch (status) {
+            case 400: return "Bad Request";
+            case 401: return "Unauthorized";
+            case 403: return "Forbidden";
+            case 404: return "Not Found";
+            case 408: return "Request Timeout";
+            case 409: return "Conflict";
+            case 410: return "Gone";
+            case 422: return "Unprocessable Entity";
+            case 429: return "Too Many Requests";
+            case 500: return "Internal Server Error";
+            case 502: return "Bad Gateway";
+            case 503: return "Service Unavailable";
+            case 504: return "Gateway Timeout";
+            default: return "";
+        }
+    }
+
+    private URI nextPage(HttpHeaders headers, String where) throws RegistryException {
+        for (String link : headers.allValues("link")) {
+            Matcher m = NEXT.matcher(link);
+            if (m.find()) {
+                try {
+                    return base.resolve(new URI(m.group(1).strip()));
+                } catch (java.net.URISyntaxException | IllegalArgumentException e) {
+                    throw malformed(where, "Link header has a malformed next page", e);
+                }
+            }
+        }
+        return null;
+    }
+
+    private JsonArray releases(ByteArrayOutputStream body, String where) throws RegistryException {
+        try {
+            JsonElement root = JsonParser.parseString(body.toString(StandardCharsets.UTF_8));
+            if (!root.isJsonArray()) {
+                throw malformed(where, "want a list of releases", null);
+            }
+            return root.getAsJsonArray();
+        } catch (JsonParseException | IllegalStateException e) {
+            throw malformed(where, firstLine(Transfer.message(e)), e);
+        }
+    }
+
+    private JsonObject object(JsonElement e, String where) throws RegistryException {
+        if (e == null || !e.isJsonObject()) {
+            throw malformed(where, "want an object, got " + (e == null ? "nothing" : shortText(e)), null);
+        }
+        return e.getAsJsonObject();
+    }
+
+    private String string(JsonObject o, String key, String where) throws RegistryException {
+        JsonElement e = o.get(key);
+        if (e == null || !e.isJsonPrimitive() || !e.getAsJsonPrimitive().isString()) {
+            throw malformed(where, "\"" + key + "\" is missing or not a string", null);
+        }
+        return e.getAsString();
+    }
+
+    private boolean bool(JsonObject o, String key, String where) throws RegistryException {
+        JsonElement e = o.get(key);
+        if (e == null || e.isJsonNull()) {
+            return false;
+        }
+        if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isBoolean()) {
+            throw malformed(where, "\"" + key + "\" is not a boolean", null);
+        }
+        return e.getAsBoolean();
+    }
+
+    private RegistryException malformed(String where, String detail, Throwable cause) {
+        return new RegistryException("registry " + url + ": " + where + ": malformed JSON: " + detail, false, null,
+                cause);
+    }
+
+    private static String shortText(JsonElement e) {
+        String s = e.toString();
+        return s.length() > 40 ? s.substring(0, 40) + "..." : s;
+    }
+
+    private static String firstLine(String s) {
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
+    }
+
+    private static String pathOf(URI uri) {
+        return uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath(); // never the query
+    }
+
+    private static String hostOf(URI uri) {
+        return uri.getPort() < 0 ? uri.getHost() : uri.getHost() + ":" + uri.getPort();
+    }
+
+    static boolean sameOrigin(URI a, URI b) {
+        return a.getScheme() != null && a.getScheme().equalsIgnoreCase(b.getScheme()) && a.getHost() != null
+                && a.getHost().equalsIgnoreCase(b.getHost()) && port(a) == port(b);
+    }
+
+    private static int port(URI u) {
+        if (u.getPort() >= 0) {
+            return u.getPort();
+        }
+        return "https".equalsIgnoreCase(u.getScheme()) ? 443 : "http".equalsIgnoreCase(u.getScheme()) ? 80 : -1;
+    }
+}

@@ -1,0 +1,54 @@
+package dewy.deploy;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * Where releases come from: {@code ghr://OWNER/REPO} (GitHub Releases, {@link GitHubRegistry}) or
+ * {@code file:///DIR} (a directory, {@link FileRegistry}). Both take {@code ?artifact=NAME} (the asset to deploy,
+ * when the platform's name is not enough) and {@code ?pre-release=true} (consider pre-releases too).
+ */
+public interface Registry {
+    /** The newest eligible release with its artifact chosen, or null when there is none yet. */
+    Release latest() throws IOException, InterruptedException;
+
+    /**
+     * Streams the asset to file (created or truncated); at most maxBytes, within timeout overall (a stalled body must
+     * not hang forever). Honours Thread interrupts (throws InterruptedException or InterruptedIOException promptly).
+     */
+    void download(Asset asset, Path file, long maxBytes, Duration timeout) throws IOException, InterruptedException;
+
+    /** A small text asset (checksum files), at most 1 MiB. */
+    String text(Asset asset, Duration timeout) throws IOException, InterruptedException;
+
+    /** For logs: the URL as given, never a token. */
+    String describe();
+
+    /**
+     * The registry for {@code url}; {@code env} supplies {@code GITHUB_API_URL}, {@code GITHUB_TOKEN} and
+     * {@code GH_TOKEN}.
+     *
+     * @throws IllegalArgumentException with a one-line message when the URL is not one dewy reads
+     */
+    static Registry parse(String url, Map<String, String> env) {
+        return parse(url, env, Artifacts.currentOs(), Artifacts.currentArch());
+    }
+
+    /** {@link #parse(String, Map)} for another platform (tests, and a clear answer on what a URL would pick). */
+    static Registry parse(String url, Map<String, String> env, String os, String arch) {
+        if (url == null || url.isBlank()) {
+            throw new IllegalArgumentException("registry url is empty: want ghr://OWNER/REPO or file:///DIR");
+        }
+        if (url.startsWith("ghr://")) {
+            return GitHubRegistry.parse(url, env, os, arch);
+        }
+        if (url.startsWith("file:")) {
+            return FileRegistry.parse(url, os, arch);
+        }
+        int colon = url.indexOf(':');
+        String scheme = colon > 0 && !url.contains("@") ? "\"" + url.substring(0, colon) + "\"" : "in registry url";
+        throw new IllegalArgumentException("unsupported scheme " + scheme + ": want ghr://OWNER/REPO or file:///DIR");
+    }
+}
