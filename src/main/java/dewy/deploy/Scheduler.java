@@ -53,7 +53,6 @@ public final class Scheduler {
     private volatile boolean stopped;
     private volatile Thread thread;
     private int errorStreak;
-    private String lastNotifiedError;
 
     public Scheduler(DeployConfig config, Registry registry, Fetcher fetcher, Releases releases, Inbox inbox,
                      Notifications notes, Sleeper sleeper) {
@@ -163,8 +162,7 @@ public final class Scheduler {
         }
         Log.warn("registry check failed; the running version keeps serving", "registry", registry.describe(),
                 "error", message, "transient", transientFailure, "next_check", dewy.cli.Durations.format(backoff));
-        if (!message.equals(lastNotifiedError)) { // once per streak and message: a registry down for hours is one message
-            lastNotifiedError = message;
+        if (errorStreak == 1) { // once per streak: a registry down for hours is one message, until it answers again
             notes.publish(Event.error(Event.ERROR, "registry check failed: " + message, currentTagOrNull()));
         }
         return backoff;
@@ -176,7 +174,6 @@ public final class Scheduler {
             notes.success();
         }
         errorStreak = 0;
-        lastNotifiedError = null;
     }
 
     private void deploy(Release release, String current) throws InterruptedException {
@@ -187,15 +184,11 @@ public final class Scheduler {
         try {
             file = fetcher.fetch(release, cacheDir(), config.maxArtifactSize(), config.downloadTimeout(),
                     config.requireChecksum());
-        } catch (RegistryException e) {
-            if (e.isTransient()) {
-                deployFailed(tag, "download failed: " + e.getMessage(), false);
-            } else {
-                deployFailed(tag, "download failed: " + e.getMessage(), true);
-            }
-            return;
         } catch (IOException e) {
-            deployFailed(tag, e.getMessage(), !(e instanceof java.io.InterruptedIOException));
+            checkStopped(); // abandoned by the drain: not a failure to tell anyone about
+            boolean permanent = !(e instanceof java.io.InterruptedIOException)
+                    && !(e instanceof RegistryException re && re.isTransient());
+            deployFailed(tag, (e instanceof RegistryException ? "download failed: " : "") + e.getMessage(), permanent);
             return;
         }
         checkStopped();

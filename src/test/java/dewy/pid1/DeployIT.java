@@ -1,0 +1,464 @@
+package dewy.pid1;
+
+import static dewy.deploy.ReleaseFixtures.ARTIFACT;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dewy.deploy.FakeGitHub;
+import dewy.deploy.ReleaseFixtures;
+import dewy.pid1.Dewy.Mode;
+import dewy.pid1.HttpLoad.Target;
+import dewy.posix.Signals;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Pull deploys end to end, as PID 1: dewy polls a local fake of the GitHub Releases API (or a file:// directory),
+ * downloads, verifies, unpacks, swaps {@code current} and restarts the Python example onto the new release without
+ * failing a request; refused and failing releases leave {@code current} and the running generation alone; every
+ * step reaches a local webhook receiver. Servers on 127.0.0.1 only, loads bounded.
+ */
+class DeployIT {
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private static final String GITHUB_TOKEN = "ghp_secret-token-for-tests-0123456789";
+    private static final String SLACK_TOKEN = "xoxb-secret-slack-token-42";
+
+    @TempDir
+    Path tmp;
+
+    private Path workdir() {
+        return tmp.resolve("work");
+    }
+
+    private List<String> args(String registry, int port, String... more) {
+        List<String> args = new ArrayList<>(List.of("--registry", registry, "-i", "300ms",
+                "--workdir", workdir().toString(), "--port", "127.0.0.1:" + port, "--ready", "notify",
+                "--ready-timeout", "5s", "--grace-period", "10s"));
+        args.addAll(List.of(more));
+        args.add("--");
+        args.add(workdir().resolve("current/app").toString());
+        return args;
+    }
+
+    private Dewy start(Map<String, String> env, List<String> args) throws IOException {
+        return Dewy.start(Mode.PID1, tmp, env, args.toArray(String[]::new));
+    }
+
+    private static String get(int port) {
+        try {
+            HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/"))
+                    .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
+            return r.body();
+        } catch (IOException e) {
+            return "unreachable: " + e;
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static void awaitServing(int port, String version, Dewy dewy) {
+        Dewy.await(version + " serving; last answer " + get(port) + "\n" + dewy.log(), Duration.ofSeconds(30),
+                () -> get(port).contains("version=" + version + "\n"));
+    }
+
+    private String currentTag() throws IOException {
+        Path current = workdir().resolve("current");
+        if (!Files.isSymbolicLink(current)) {
+            return null;
+        }
+        String name = Files.readSymbolicLink(current).getFileName().toString();
+        return name.substring(0, name.lastIndexOf('_'));
+    }
+
+    private List<String> releaseDirs() throws IOException {
+        try (Stream<Path> s = Files.list(workdir().resolve("releases"))) {
+            return s.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+    }
+
+    private static FakeGitHub.ReleaseBuilder publish(FakeGitHub gh, String tag, byte[] artifact) {
+        return gh.release(tag, false, false).asset(ARTIFACT, artifact).checksums("checksums.txt");
+    }
+
+    private static long pid(String answer) {
+        return Long.parseLong(answer.replaceAll("(?s).*pid=(\\d+).*", "$1"));
+    }
+
+    @Test
+    void newestSemVerIsDeployedFirstThenANewTagUpgradesUnderLoadWithoutAFailedRequest() throws Exception {
+        int port = StarterIT.freePort();
+        try (FakeGitHub gh = new FakeGitHub().perPage(2).start(); NotifyReceiver hooks = new NotifyReceiver()) {
+            gh.release("v2.0.0", true, false).asset(ARTIFACT, ReleaseFixtures.appTarGz("v2.0.0")); // a draft
+            gh.release("v1.10.0-rc.1", false, true).asset(ARTIFACT, ReleaseFixtures.appTarGz("v1.10.0-rc.1"));
+            gh.release("nightly", false, false).asset(ARTIFACT, ReleaseFixtures.appTarGz("nightly"));
+            publish(gh, "v1.2.0", ReleaseFixtures.appTarGz("v1.2.0"));
+            publish(gh, "v1.9.0", ReleaseFixtures.appTarGz("v1.9.0")); // page 3: the newest is not on page 1
+            publish(gh, "v1.10.0-alpha", ReleaseFixtures.appTarGz("v1.10.0-alpha"));
+            Map<String, String> env = new HashMap<>(gh.env(GITHUB_TOKEN));
+            env.put("SLACK_TOKEN", SLACK_TOKEN);
+            env.put("SLACK_API_URL", hooks.slackApi());
+            int admin = StarterIT.freePort();
+            try (Dewy dewy = start(env, args(gh.registryUrl(), port, "--notifier", hooks.webhook(),
+                    "--notifier", "slack://deploys?title=shop", "--admin", Integer.toString(admin)))) {
+                awaitServing(port, "v1.9.0", dewy);
+                assertEquals("v1.9.0", currentTag());
+                assertTrue(dewy.log().contains("msg=\"no release yet: the application starts after the first deploy\""));
+                assertEquals(1, gh.downloads(ARTIFACT), "only v1.9.0 downloaded: " + gh.requests());
+
+                HttpLoad load = HttpLoad.to(Target.tcp("127.0.0.1", port)).keepAlive(2).oneShot(2)
+                        .deadline(Duration.ofSeconds(60)).maxRequests(2_000_000).start();
+                long before;
+                try {
+                    Dewy.await("load running", Duration.ofSeconds(10), () -> load.snapshot().ok() > 50);
+                    before = pid(get(port));
+                    publish(gh, "v1.10.0", ReleaseFixtures.appTarGz("v1.10.0"));
+                    awaitServing(port, "v1.10.0", dewy);
+                    dewy.awaitLog("msg=deployed version=v1.10.0 ", 1, Duration.ofSeconds(10));
+                    long after = pid(get(port));
+                    Dewy.await("requests served by the new release", Duration.ofSeconds(10),
+                            () -> load.snapshot().pids().contains(after));
+                } finally {
+                    HttpLoad.Result result = load.stop();
+                    assertEquals(0, result.failed(), "failed requests across the deploy: " + result);
+                    assertTrue(result.ok() > 100, result.toString());
+                }
+                assertTrue(before > 0);
+                assertEquals("v1.10.0", currentTag());
+                assertEquals(2, releaseDirs().size(), releaseDirs().toString());
+
+                hooks.awaitEvent("server-restarted", "server restarted: deploy", Duration.ofSeconds(10));
+                String status = get(admin, "/status");
+                dewy.signal(Signals.SIGTERM);
+                assertEquals(0, dewy.awaitExit(Duration.ofSeconds(20)));
+                // delivered before dewy exited: the receiver answers each post before dewy's flush returns
+                assertEquals(1, hooks.count("stopping", "stopping, received SIGTERM"), hooks.webhooks().toString());
+                assertTrue(hooks.slack().stream().anyMatch(p -> p.message().equals("stopping, received SIGTERM")),
+                        "Slack got the termination message: " + hooks.slack());
+
+                List<String> kinds = hooks.webhooks().stream().map(NotifyReceiver.Post::event).toList();
+                for (String kind : List.of("started", "downloaded", "server-started", "server-restarted", "stopping")) {
+                    assertTrue(kinds.contains(kind), kind + " not notified: " + kinds);
+                }
+                assertEquals("started", kinds.get(0), kinds.toString());
+                assertEquals("stopping", kinds.get(kinds.size() - 1), kinds.toString());
+                assertTrue(hooks.count("downloaded", "downloaded v1.10.0") == 1, hooks.webhooks().toString());
+                assertEquals("v1.10.0", hooks.events("server-restarted").get(0).body().get("version").getAsString());
+                NotifyReceiver.Post slack = hooks.slack().get(0);
+                assertEquals("Bearer " + SLACK_TOKEN, slack.authorization());
+                assertEquals("deploys", slack.body().get("channel").getAsString());
+                assertEquals("shop", slack.body().get("attachments").getAsJsonArray().get(0).getAsJsonObject()
+                        .get("title").getAsString());
+                for (String secret : List.of(GITHUB_TOKEN, SLACK_TOKEN)) {
+                    assertFalse(dewy.log().contains(secret), "a token in dewy's log");
+                    assertFalse(status.contains(secret), "a token in /status");
+                    assertFalse(hooks.webhooks().toString().contains(secret), "a token in a notification");
+                }
+                assertTrue(gh.authorizations().contains("Bearer " + GITHUB_TOKEN), "the API got the token");
+            }
+        }
+    }
+
+    private static String get(int port, String path) throws IOException, InterruptedException {
+        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString()).body();
+    }
+
+    @Test
+    void refusedReleasesLeaveCurrentAndTheRunningGenerationAlone() throws Exception {
+        int port = StarterIT.freePort();
+        try (FakeGitHub gh = new FakeGitHub().start(); NotifyReceiver hooks = new NotifyReceiver()) {
+            publish(gh, "v1.0.0", ReleaseFixtures.appTarGz("v1.0.0"));
+            try (Dewy dewy = start(gh.env(null), args(gh.registryUrl(), port, "--notifier", hooks.webhook(),
+                    "--max-artifact-size", "64KiB"))) {
+                awaitServing(port, "v1.0.0", dewy);
+                long pid = pid(get(port));
+                String releasesBefore = releaseDirs().toString();
+
+                // a checksum that does not match
+                byte[] good = ReleaseFixtures.appTarGz("v1.1.0");
+                gh.release("v1.1.0", false, false).asset(ARTIFACT, good)
+                        .asset("checksums.txt", "0".repeat(64) + "  " + ARTIFACT + "\n");
+                hooks.awaitEvent("error", "v1.1.0", Duration.ofSeconds(15));
+                assertTrue(hooks.events("error").get(0).message().contains("checksum mismatch"),
+                        hooks.webhooks().toString());
+
+                // a corrupt archive (its checksum is right: the bytes are what was published)
+                publish(gh, "v1.2.0", ReleaseFixtures.corrupt("v1.2.0"));
+                hooks.awaitEvent("error", "v1.2.0", Duration.ofSeconds(15));
+
+                // zip-slip
+                String zip = ARTIFACT.replace(".tar.gz", ".zip");
+                gh.release("v1.3.0", false, false).asset(zip, ReleaseFixtures.zipSlip()).checksums("checksums.txt");
+                hooks.awaitEvent("error", "v1.3.0", Duration.ofSeconds(15));
+                assertTrue(hooks.events("error").get(2).message().contains("escapes"), hooks.webhooks().toString());
+
+                // a tar.gz with ../ and one bigger than --max-artifact-size
+                publish(gh, "v1.4.0", ReleaseFixtures.tarSlip());
+                hooks.awaitEvent("error", "v1.4.0", Duration.ofSeconds(15));
+                byte[] big = new byte[100 * 1024];
+                new java.util.Random(5).nextBytes(big);
+                Map<String, ReleaseFixtures.Entry> bigFiles = new LinkedHashMap<>();
+                bigFiles.put("app", new ReleaseFixtures.Entry(ReleaseFixtures.appScript("v1.5.0")
+                        .getBytes(StandardCharsets.UTF_8), 0755));
+                bigFiles.put("blob", new ReleaseFixtures.Entry(big, 0644));
+                publish(gh, "v1.5.0", ReleaseFixtures.tarGz(bigFiles));
+                hooks.awaitEvent("error", "v1.5.0", Duration.ofSeconds(15));
+                assertTrue(hooks.events("error").get(4).message().contains("size limit"), hooks.webhooks().toString());
+
+                Dewy.sleep(1500); // five more checks: a refused release is not fetched again
+                assertEquals("v1.0.0", currentTag());
+                assertEquals(releasesBefore, releaseDirs().toString(), "nothing unpacked stays behind");
+                assertEquals(pid, pid(get(port)), "the running generation never stopped");
+                assertFalse(Files.exists(tmp.resolve("evil")) || Files.exists(workdir().resolve("evil"))
+                        || Files.exists(workdir().resolve("releases/evil")), "zip-slip wrote outside");
+                assertEquals(1, gh.downloads(zip), "refused releases are not downloaded again");
+                assertEquals(5, hooks.events("error").size(), hooks.webhooks().toString());
+                assertEquals(0, dewy.countLog("msg=restarting"), dewy.log());
+                try (Stream<Path> cache = Files.walk(workdir().resolve("cache"))) {
+                    assertTrue(cache.noneMatch(p -> p.toString().endsWith(".part")), "no partial download left");
+                }
+            }
+        }
+    }
+
+    @Test
+    void aReleaseThatIsNotReadyIsRolledBackAndNotRetried() throws Exception {
+        int port = StarterIT.freePort();
+        try (FakeGitHub gh = new FakeGitHub().start(); NotifyReceiver hooks = new NotifyReceiver()) {
+            publish(gh, "v1.0.0", ReleaseFixtures.appTarGz("v1.0.0"));
+            try (Dewy dewy = start(gh.env(null), args(gh.registryUrl(), port, "--notifier", hooks.webhook()))) {
+                awaitServing(port, "v1.0.0", dewy);
+                long pid = pid(get(port));
+
+                publish(gh, "v1.1.0", ReleaseFixtures.appTarGz("v1.1.0", "--crash-on-start"));
+                hooks.awaitEvent("rollback", "v1.1.0 rolled back to v1.0.0", Duration.ofSeconds(20));
+                assertEquals("v1.0.0", currentTag());
+                assertEquals(pid, pid(get(port)), "the old generation served throughout");
+
+                publish(gh, "v1.2.0", ReleaseFixtures.appTarGz("v1.2.0", "--never-ready"));
+                hooks.awaitEvent("rollback", "v1.2.0 rolled back to v1.0.0", Duration.ofSeconds(20));
+                assertTrue(hooks.count("rollback", "not ready within 5s") == 1, hooks.webhooks().toString());
+                assertEquals("v1.0.0", currentTag());
+                assertEquals(pid, pid(get(port)));
+
+                Dewy.sleep(1500);
+                assertEquals(1, dewy.countLog("msg=\"new release\" version=v1.2.0 "), "not retried: " + dewy.log());
+                assertEquals(2, hooks.events("rollback").size());
+
+                publish(gh, "v1.3.0", ReleaseFixtures.appTarGz("v1.3.0"));
+                awaitServing(port, "v1.3.0", dewy);
+                assertEquals("v1.3.0", currentTag());
+            }
+        }
+    }
+
+    @Test
+    void aFailedBeforeHookAbortsTheDeployAndKeepReleasesIsHonoured() throws Exception {
+        int port = StarterIT.freePort();
+        Path hookLog = tmp.resolve("hooks.log");
+        try (FakeGitHub gh = new FakeGitHub().start(); NotifyReceiver hooks = new NotifyReceiver()) {
+            publish(gh, "v1.0.0", ReleaseFixtures.appTarGz("v1.0.0"));
+            try (Dewy dewy = start(gh.env(null), args(gh.registryUrl(), port, "--notifier", hooks.webhook(),
+                    "--keep-releases", "2",
+                    "--before-deploy-hook", "echo before $DEWY_VERSION >> " + hookLog + "; test $DEWY_VERSION != v1.1.0",
+                    "--after-deploy-hook", "echo after $DEWY_VERSION $(basename $DEWY_RELEASE_DIR) >> " + hookLog))) {
+                awaitServing(port, "v1.0.0", dewy);
+                long pid = pid(get(port));
+
+                publish(gh, "v1.1.0", ReleaseFixtures.appTarGz("v1.1.0"));
+                hooks.awaitEvent("hook", "before-deploy-hook failed with 1; v1.1.0 not deployed", Duration.ofSeconds(15));
+                assertEquals("v1.0.0", currentTag());
+                assertTrue(releaseDirs().stream().noneMatch(d -> d.startsWith("v1.1.0")), releaseDirs().toString());
+                assertEquals(pid, pid(get(port)));
+
+                for (String v : List.of("v1.2.0", "v1.3.0", "v1.4.0")) {
+                    publish(gh, v, ReleaseFixtures.appTarGz(v));
+                    awaitServing(port, v, dewy);
+                    dewy.awaitLog("msg=deployed version=" + v + " ", 1, Duration.ofSeconds(10));
+                }
+                List<String> dirs = releaseDirs();
+                assertEquals(2, dirs.size(), "--keep-releases 2: " + dirs);
+                assertTrue(dirs.get(0).startsWith("v1.3.0_") && dirs.get(1).startsWith("v1.4.0_"), dirs.toString());
+                List<String> ran = Files.readAllLines(hookLog);
+                assertEquals(List.of("before v1.0.0", "after v1.0.0", "before v1.1.0", "before v1.2.0", "after v1.2.0",
+                                "before v1.3.0", "after v1.3.0", "before v1.4.0", "after v1.4.0"),
+                        ran.stream().map(l -> l.replaceAll("^(after v[0-9.]+) v[0-9.]+_\\d{8}T\\d{6}Z$", "$1")).toList());
+                assertTrue(ran.get(1).matches("after v1\\.0\\.0 v1\\.0\\.0_\\d{8}T\\d{6}Z"), ran.toString());
+                assertEquals(1, hooks.count("hook", "before-deploy-hook failed"), hooks.webhooks().toString());
+            }
+        }
+    }
+
+    @Test
+    void registryErrorsBackOffKeepTheAppRunningAndAreNotifiedOnce() throws Exception {
+        int port = StarterIT.freePort();
+        // a workdir from an earlier run: v1.0.0 is current, and dewy starts it at once
+        Path release = workdir().resolve("releases/v1.0.0_20260101T000000Z");
+        Files.createDirectories(release);
+        Files.writeString(release.resolve("app"), ReleaseFixtures.appScript("v1.0.0"));
+        release.resolve("app").toFile().setExecutable(true);
+        Files.createSymbolicLink(workdir().resolve("current"), Path.of("releases/v1.0.0_20260101T000000Z"));
+        try (FakeGitHub gh = new FakeGitHub().start(); NotifyReceiver hooks = new NotifyReceiver()) {
+            publish(gh, "v1.0.0", ReleaseFixtures.appTarGz("v1.0.0"));
+            gh.fail(503, 4);
+            try (Dewy dewy = start(gh.env(null), args(gh.registryUrl(), port, "--notifier", hooks.webhook()))) {
+                awaitServing(port, "v1.0.0", dewy);
+                long pid = pid(get(port));
+                hooks.awaitEvent("error", "503", Duration.ofSeconds(10));
+                dewy.awaitLog("msg=\"registry reachable again\"", 1, Duration.ofSeconds(30));
+                assertEquals(1, hooks.count("error", "503"), "one notification for 4 failed checks: " + hooks.webhooks());
+                assertTrue(dewy.countLog("msg=\"registry check failed; the running version keeps serving\"") >= 4);
+                assertTrue(dewy.log().contains("next_check=600ms") && dewy.log().contains("next_check=4.8s"),
+                        "the interval doubles: " + dewy.log());
+                assertEquals(0, gh.downloads(ARTIFACT), "v1.0.0 is current: nothing to download");
+
+                gh.rateLimit(3, System.currentTimeMillis() / 1000 + 2);
+                hooks.awaitEvent("error", "rate limit", Duration.ofSeconds(10));
+                dewy.awaitLog("msg=\"registry reachable again\"", 2, Duration.ofSeconds(30));
+                assertEquals(1, hooks.count("error", "rate limit"), hooks.webhooks().toString());
+                assertEquals(pid, pid(get(port)), "the application ran on throughout");
+
+                publish(gh, "v1.1.0", ReleaseFixtures.appTarGz("v1.1.0"));
+                awaitServing(port, "v1.1.0", dewy);
+            }
+        }
+    }
+
+    @Test
+    void aRegistryThatIsDownIsNotifiedOnceAndTheAppServes() throws Exception {
+        int port = StarterIT.freePort();
+        Path release = workdir().resolve("releases/v1.0.0_20260101T000000Z");
+        Files.createDirectories(release);
+        Files.writeString(release.resolve("app"), ReleaseFixtures.appScript("v1.0.0"));
+        release.resolve("app").toFile().setExecutable(true);
+        Files.createSymbolicLink(workdir().resolve("current"), Path.of("releases/v1.0.0_20260101T000000Z"));
+        try (NotifyReceiver hooks = new NotifyReceiver()) {
+            Map<String, String> env = Map.of("GITHUB_API_URL", "http://127.0.0.1:" + StarterIT.freePort());
+            try (Dewy dewy = start(env, args("ghr://o/r", port, "--notifier", hooks.webhook()))) {
+                awaitServing(port, "v1.0.0", dewy);
+                dewy.awaitLog("msg=\"registry check failed; the running version keeps serving\"", 3,
+                        Duration.ofSeconds(20));
+                assertEquals(1, hooks.events("error").size(), hooks.webhooks().toString());
+                assertTrue(dewy.log().contains("transient=true"), dewy.log());
+                dewy.signal(Signals.SIGTERM);
+                assertEquals(0, dewy.awaitExit(Duration.ofSeconds(20)));
+            }
+        }
+    }
+
+    @Test
+    void termDuringADownloadAbandonsItCleanly() throws Exception {
+        int port = StarterIT.freePort();
+        try (FakeGitHub gh = new FakeGitHub().start(); NotifyReceiver hooks = new NotifyReceiver()) {
+            publish(gh, "v1.0.0", ReleaseFixtures.appTarGz("v1.0.0"));
+            try (Dewy dewy = start(gh.env(null), args(gh.registryUrl(), port, "--notifier", hooks.webhook()))) {
+                awaitServing(port, "v1.0.0", dewy);
+                gh.stall(ARTIFACT);
+                publish(gh, "v1.1.0", ReleaseFixtures.appTarGz("v1.1.0"));
+                dewy.awaitLog("msg=\"new release\" version=v1.1.0 ", 1, Duration.ofSeconds(10));
+                Dewy.sleep(300); // inside the stalled body
+                long t0 = System.nanoTime();
+                dewy.signal(Signals.SIGTERM);
+                assertEquals(0, dewy.awaitExit(Duration.ofSeconds(10)));
+                assertTrue(System.nanoTime() - t0 < Duration.ofSeconds(6).toNanos(), "the download held up the exit");
+                assertEquals("v1.0.0", currentTag());
+                assertTrue(releaseDirs().stream().allMatch(d -> d.startsWith("v1.0.0_")), releaseDirs().toString());
+                try (Stream<Path> all = Files.walk(workdir())) {
+                    List<String> partial = all.map(Path::toString)
+                            .filter(p -> p.endsWith(".part") || p.contains(".staging-")).toList();
+                    assertEquals(List.of(), partial, "an abandoned download left files");
+                }
+                assertEquals(1, hooks.count("stopping", "stopping, received SIGTERM"));
+            }
+        }
+    }
+
+    @Test
+    void aFileRegistryDeploysRefusesAndRollsBackTheSameWay() throws Exception {
+        int port = StarterIT.freePort();
+        Path dir = tmp.resolve("registry");
+        Files.createDirectories(dir);
+        try (NotifyReceiver hooks = new NotifyReceiver()) {
+            try (Dewy dewy = start(Map.of(), args("file://" + dir, port, "--notifier", hooks.webhook(),
+                    "--require-checksum"))) {
+                dewy.awaitLog("msg=\"no release yet: the application starts after the first deploy\"", 1,
+                        Duration.ofSeconds(10));
+                publishFile(dir, "v1.0.0", ReleaseFixtures.appTarGz("v1.0.0"), true);
+                awaitServing(port, "v1.0.0", dewy);
+
+                HttpLoad load = HttpLoad.to(Target.tcp("127.0.0.1", port)).keepAlive(2).oneShot(1)
+                        .deadline(Duration.ofSeconds(60)).maxRequests(2_000_000).start();
+                try {
+                    Dewy.await("load running", Duration.ofSeconds(10), () -> load.snapshot().ok() > 50);
+                    publishFile(dir, "v1.1.0", ReleaseFixtures.appTarGz("v1.1.0"), true);
+                    awaitServing(port, "v1.1.0", dewy);
+                    long after = pid(get(port));
+                    Dewy.await("requests served by v1.1.0", Duration.ofSeconds(10),
+                            () -> load.snapshot().pids().contains(after));
+                } finally {
+                    HttpLoad.Result result = load.stop();
+                    assertEquals(0, result.failed(), "failed requests across the deploy: " + result);
+                }
+                long pid = pid(get(port));
+
+                publishFile(dir, "v1.2.0", ReleaseFixtures.appTarGz("v1.2.0"), false); // no checksum
+                hooks.awaitEvent("error", "v1.2.0", Duration.ofSeconds(15));
+                assertTrue(hooks.count("error", "--require-checksum") == 1, hooks.webhooks().toString());
+
+                Path hidden = dir.resolve(".v1.3.0"); // checksums of one artifact, next to another
+                Files.createDirectories(hidden);
+                Files.write(hidden.resolve(ARTIFACT), ReleaseFixtures.appTarGz("v1.3.0-tampered"));
+                Files.write(hidden.resolve("checksums.txt"),
+                        ReleaseFixtures.checksums(Map.of(ARTIFACT, ReleaseFixtures.appTarGz("v1.3.0"))));
+                Files.move(hidden, dir.resolve("v1.3.0"), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                hooks.awaitEvent("error", "v1.3.0", Duration.ofSeconds(15));
+                assertTrue(hooks.count("error", "checksum mismatch") == 1, hooks.webhooks().toString());
+
+                publishFile(dir, "v1.4.0", ReleaseFixtures.zipSlip(), true, ARTIFACT.replace(".tar.gz", ".zip"));
+                hooks.awaitEvent("error", "v1.4.0", Duration.ofSeconds(15));
+
+                publishFile(dir, "v1.5.0", ReleaseFixtures.appTarGz("v1.5.0", "--crash-on-start"), true);
+                hooks.awaitEvent("rollback", "v1.5.0 rolled back to v1.1.0", Duration.ofSeconds(20));
+                assertEquals("v1.1.0", currentTag());
+                assertEquals(pid, pid(get(port)), "v1.1.0's generation served throughout");
+
+                publishFile(dir, "v1.6.0", ReleaseFixtures.appTarGz("v1.6.0"), true);
+                awaitServing(port, "v1.6.0", dewy);
+            }
+        }
+    }
+
+    /** Publishes atomically: written under a hidden name, then renamed. */
+    private static Path publishFile(Path registry, String tag, byte[] artifact, boolean checksum) throws IOException {
+        return publishFile(registry, tag, artifact, checksum, ARTIFACT);
+    }
+
+    private static Path publishFile(Path registry, String tag, byte[] artifact, boolean checksum, String name)
+            throws IOException {
+        Path hidden = registry.resolve("." + tag);
+        Files.createDirectories(hidden);
+        Files.write(hidden.resolve(name), artifact);
+        if (checksum) {
+            Files.write(hidden.resolve("checksums.txt"), ReleaseFixtures.checksums(Map.of(name, artifact)));
+        }
+        Path visible = registry.resolve(tag);
+        Files.move(hidden, visible, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        return visible;
+    }
+}
