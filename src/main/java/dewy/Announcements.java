@@ -3,7 +3,7 @@ package dewy;
 import dewy.deploy.Releases;
 import dewy.deploy.Scheduler;
 import dewy.notify.Event;
-import dewy.notify.Notifications;
+import dewy.notify.Notices;
 import dewy.supervisor.Lifecycle;
 import java.io.IOException;
 
@@ -12,12 +12,12 @@ import java.io.IOException;
  * thread), so the loop never waits on Slack. On a drain the scheduler stops first, then "stopping" goes out.
  */
 final class Announcements implements Lifecycle {
-    private final Notifications notes;
+    private final Notices notes;
     private final Scheduler scheduler;
     private final Releases releases;
 
     /** scheduler and releases are null without --registry. */
-    Announcements(Notifications notes, Scheduler scheduler, Releases releases) {
+    Announcements(Notices notes, Scheduler scheduler, Releases releases) {
         this.notes = notes;
         this.scheduler = scheduler;
         this.releases = releases;

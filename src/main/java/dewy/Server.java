@@ -273,8 +273,14 @@ final class Server {
                     posix.wake(fd);
                 }
             });
-            resources.scheduler = new Scheduler(config.deploy(), registry, new Fetcher(registry), releases, inbox,
-                    resources.notes, new Scheduler.Sleeper() {
+            Inbox posts = inbox;
+            resources.scheduler = new Scheduler(config.deploy(), registry, new Fetcher(registry), releases,
+                    new java.util.function.Consumer<>() {
+                        @Override
+                        public void accept(dewy.supervisor.Request request) {
+                            posts.post(request);
+                        }
+                    }, resources.notes, new Scheduler.Sleeper() {
                         @Override
                         public void sleep(Duration d) throws InterruptedException {
                             Thread.sleep(d.toMillis());

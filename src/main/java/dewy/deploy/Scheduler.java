@@ -3,8 +3,7 @@ package dewy.deploy;
 import dewy.cli.DeployConfig;
 import dewy.log.Log;
 import dewy.notify.Event;
-import dewy.notify.Notifications;
-import dewy.supervisor.Inbox;
+import dewy.notify.Notices;
 import dewy.supervisor.Request;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -17,6 +16,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.function.Consumer;
 
 /**
  * The pull-deploy loop, on its own thread: check the registry, and when a newer release is there, fetch and
@@ -45,8 +45,8 @@ public final class Scheduler {
     private final Registry registry;
     private final Fetcher fetcher;
     private final Releases releases;
-    private final Inbox inbox;
-    private final Notifications notes;
+    private final Consumer<Request> loop;
+    private final Notices notes;
     private final Sleeper sleeper;
     private final Set<String> failed = new HashSet<>();
 
@@ -54,13 +54,17 @@ public final class Scheduler {
     private volatile Thread thread;
     private int errorStreak;
 
-    public Scheduler(DeployConfig config, Registry registry, Fetcher fetcher, Releases releases, Inbox inbox,
-                     Notifications notes, Sleeper sleeper) {
+    /**
+     * @param loop posts a request to the supervisor's loop (the {@link dewy.supervisor.Inbox}); the loop answers
+     *             through the request's future
+     */
+    public Scheduler(DeployConfig config, Registry registry, Fetcher fetcher, Releases releases,
+                     Consumer<Request> loop, Notices notes, Sleeper sleeper) {
         this.config = config;
         this.registry = registry;
         this.fetcher = fetcher;
         this.releases = releases;
-        this.inbox = inbox;
+        this.loop = loop;
         this.notes = notes;
         this.sleeper = sleeper;
     }
@@ -244,7 +248,7 @@ public final class Scheduler {
 
         CompletableFuture<Request.Outcome> outcome = new CompletableFuture<>();
         Path back = previous;
-        inbox.post(new Request.Rollout(tag, () -> restore(back), outcome));
+        loop.accept(new Request.Rollout(tag, () -> restore(back), outcome));
         Request.Outcome result = await(outcome);
         if (result.ready()) {
             Log.info("deployed", "version", tag, "previous", String.valueOf(current));
@@ -279,7 +283,7 @@ public final class Scheduler {
             env.add("DEWY_RELEASE_DIR=" + dir.toAbsolutePath());
         }
         CompletableFuture<Integer> exit = new CompletableFuture<>();
-        inbox.post(new Request.Task(name, command, env, HOOK_TIMEOUT, exit));
+        loop.accept(new Request.Task(name, command, env, HOOK_TIMEOUT, exit));
         try {
             return await(exit);
         } catch (IllegalStateException e) {

@@ -33,7 +33,7 @@ import java.util.concurrent.TimeUnit;
  * <li><b>Time</b> is taken when the event is published, not when it is delivered.
  * </ul>
  */
-public final class Notifications implements AutoCloseable {
+public final class Notifications implements Notices, AutoCloseable {
     static final int CAPACITY = 256;
     static final int REPEATS = 3;
     /** Distinct error messages tracked for the rate limit; more and the count starts over (never grows unbounded). */
@@ -99,6 +99,7 @@ public final class Notifications implements AutoCloseable {
     }
 
     /** Logs the event and queues it for the notifiers. Never blocks on I/O, never throws. */
+    @Override
     public void publish(Event e) {
         if (e == null) {
             return;
@@ -147,6 +148,7 @@ public final class Notifications implements AutoCloseable {
     }
 
     /** A check or deploy succeeded: repeated errors are delivered again from now on. Sends nothing. */
+    @Override
     public void success() {
         synchronized (lock) {
             errorRepeats.clear();

@@ -1,0 +1,229 @@
+package dewy.deploy;
+
+import static dewy.deploy.ReleaseFixtures.ARTIFACT;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dewy.cli.DeployConfig;
+import dewy.notify.Event;
+import dewy.notify.Notices;
+import dewy.supervisor.Request;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The scheduler's decisions, one check at a time, against a file:// registry and a stand-in for the supervisor's
+ * loop that answers rollouts and hooks as each test says.
+ */
+class SchedulerTest {
+    private static final Duration INTERVAL = Duration.ofSeconds(10);
+
+    @TempDir
+    Path tmp;
+
+    /** Everything the scheduler told people, and each success() as "success". */
+    private final List<String> notes = new ArrayList<>();
+    /** What the scheduler asked of the loop. */
+    private final List<String> requests = new ArrayList<>();
+    private boolean nextReady = true;
+    private int hookExit;
+
+    private final Notices notices = new Notices() {
+        @Override
+        public void publish(Event e) {
+            notes.add(e.kind() + (e.error() ? "!" : "") + ": " + e.message());
+        }
+
+        @Override
+        public void success() {
+            notes.add("success");
+        }
+    };
+
+    private Path registry() {
+        return tmp.resolve("registry");
+    }
+
+    private Path workdir() {
+        return tmp.resolve("work");
+    }
+
+    private Scheduler scheduler(String before, String after) throws IOException {
+        Files.createDirectories(registry());
+        Registry r = Registry.parse("file://" + registry(), Map.of());
+        Releases releases = new Releases(workdir(), Clock.fixed(Instant.parse("2026-11-25T10:00:00Z"), ZoneOffset.UTC));
+        DeployConfig config = new DeployConfig("file://" + registry(), INTERVAL, workdir(), 2, false, before, after,
+                1L << 20, Duration.ofSeconds(5));
+        return new Scheduler(config, r, new Fetcher(r, d -> { }), releases, this::answer, notices, d -> { });
+    }
+
+    /** The loop's part: a rollout is ready or fails (after running its rollback, as the supervisor does). */
+    private void answer(Request request) {
+        if (request instanceof Request.Rollout r) {
+            requests.add("rollout " + r.version());
+            if (nextReady) {
+                r.outcome().complete(new Request.Outcome(true, "ready"));
+            } else {
+                r.rollback().run();
+                r.outcome().complete(new Request.Outcome(false, "exited before it was ready (exited with 3)"));
+            }
+        } else if (request instanceof Request.Task t) {
+            requests.add(t.name() + " " + t.env().stream().filter(v -> v.startsWith("DEWY_VERSION=")).findFirst()
+                    .orElseThrow());
+            t.exit().complete(hookExit);
+        }
+    }
+
+    private void publish(String tag) throws IOException {
+        Path dir = registry().resolve(tag);
+        Files.createDirectories(dir);
+        byte[] artifact = ReleaseFixtures.appTarGz(tag);
+        Files.write(dir.resolve(ARTIFACT), artifact);
+        Files.write(dir.resolve("checksums.txt"), ReleaseFixtures.checksums(Map.of(ARTIFACT, artifact)));
+    }
+
+    private String current() throws IOException {
+        return new Releases(workdir(), Clock.systemUTC()).currentTag();
+    }
+
+    private List<String> releaseDirs() throws IOException {
+        try (Stream<Path> s = Files.list(workdir().resolve("releases"))) {
+            return s.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+    }
+
+    @Test
+    void deploysTheNewestAndThenNothingWhileUpToDate() throws Exception {
+        Scheduler s = scheduler(null, null);
+        assertEquals(INTERVAL, s.check(), "an empty registry is not an error");
+        assertEquals(List.of(), requests);
+        publish("v1.0.0");
+        publish("v1.1.0");
+        assertEquals(INTERVAL, s.check());
+        assertEquals(List.of("rollout v1.1.0"), requests);
+        assertEquals("v1.1.0", current());
+        assertEquals(List.of("downloaded: downloaded v1.1.0 (" + ARTIFACT + ", " + size("v1.1.0")
+                + " bytes, sha256 verified)", "success"), notes);
+        s.check();
+        s.check();
+        assertEquals(List.of("rollout v1.1.0"), requests, "up to date: nothing more");
+    }
+
+    private static long size(String tag) {
+        return ReleaseFixtures.appTarGz(tag).length;
+    }
+
+    @Test
+    void aFailedRolloutIsRolledBackAndNotRetriedUntilANewerTagOrARestart() throws Exception {
+        Scheduler s = scheduler(null, null);
+        publish("v1.0.0");
+        s.check();
+        nextReady = false;
+        publish("v1.1.0");
+        s.check();
+        assertEquals("v1.0.0", current(), "rolled back");
+        assertTrue(notes.contains("rollback!: v1.1.0 rolled back to v1.0.0: exited before it was ready (exited with 3)"),
+                notes.toString());
+        s.check();
+        s.check();
+        assertEquals(List.of("rollout v1.0.0", "rollout v1.1.0"), requests, "v1.1.0 is not tried again");
+
+        scheduler(null, null).check(); // dewy restarted: it gets another chance
+        assertEquals(List.of("rollout v1.0.0", "rollout v1.1.0", "rollout v1.1.0"), requests);
+        nextReady = true;
+        publish("v1.2.0");
+        s.check();
+        assertEquals("v1.2.0", current());
+    }
+
+    @Test
+    void registryErrorsBackOffDoublingAndAreNotifiedOncePerStreak() throws Exception {
+        Scheduler s = scheduler(null, null);
+        Files.delete(registry()); // a volume not mounted yet: transient
+        assertEquals(INTERVAL.multipliedBy(2), s.check());
+        assertEquals(INTERVAL.multipliedBy(4), s.check());
+        assertEquals(INTERVAL.multipliedBy(8), s.check());
+        assertEquals(INTERVAL.multipliedBy(16), s.check());
+        assertEquals(Scheduler.MAX_BACKOFF, s.check(), "at most " + Scheduler.MAX_BACKOFF);
+        assertEquals(Scheduler.MAX_BACKOFF, s.check());
+        assertEquals(1, notes.size(), notes.toString());
+        assertTrue(notes.get(0).startsWith("error!: registry check failed: "), notes.toString());
+
+        Files.createDirectories(registry());
+        assertEquals(INTERVAL, s.check(), "back to the interval once it answers");
+        assertEquals("success", notes.get(1));
+        Files.delete(registry());
+        s.check();
+        assertEquals(3, notes.size(), "a new streak is told again: " + notes);
+    }
+
+    @Test
+    void aFailingBeforeHookAbortsBeforeAnythingIsUnpacked() throws Exception {
+        Scheduler s = scheduler("exit 1", null);
+        publish("v1.0.0");
+        s.check();
+        hookExit = 1;
+        publish("v1.1.0");
+        s.check();
+        assertEquals(List.of("before-deploy-hook DEWY_VERSION=v1.0.0", "rollout v1.0.0",
+                "before-deploy-hook DEWY_VERSION=v1.1.0"), requests);
+        assertEquals("v1.0.0", current());
+        assertEquals(1, releaseDirs().size(), releaseDirs().toString());
+        assertTrue(notes.contains("hook!: before-deploy-hook failed with 1; v1.1.0 not deployed, v1.0.0 keeps running"),
+                notes.toString());
+        s.check();
+        assertEquals(3, requests.size(), "not retried");
+    }
+
+    @Test
+    void aFailingAfterHookPutsCurrentBackWithoutARestart() throws Exception {
+        Scheduler s = scheduler(null, "exit 1");
+        publish("v1.0.0");
+        s.check();
+        hookExit = 1;
+        publish("v1.1.0");
+        s.check();
+        assertEquals(List.of("after-deploy-hook DEWY_VERSION=v1.0.0", "rollout v1.0.0",
+                "after-deploy-hook DEWY_VERSION=v1.1.0"), requests);
+        assertEquals("v1.0.0", current());
+        assertTrue(notes.stream().anyMatch(n -> n.startsWith("hook!: after-deploy-hook failed with 1")), notes.toString());
+    }
+
+    @Test
+    void theFirstReleaseFailingLeavesNoCurrent() throws Exception {
+        Scheduler s = scheduler(null, null);
+        nextReady = false;
+        publish("v1.0.0");
+        s.check();
+        assertNull(current(), "no older release to go back to");
+        assertTrue(notes.contains("rollback!: v1.0.0 rolled back to none: exited before it was ready (exited with 3)"),
+                notes.toString());
+    }
+
+    @Test
+    void keepsTheNewestReleasesAndOnlyTheNewestDownload() throws Exception {
+        Scheduler s = scheduler(null, null);
+        for (String v : List.of("v1.0.0", "v1.1.0", "v1.2.0", "v1.3.0")) {
+            publish(v);
+            s.check();
+        }
+        List<String> dirs = releaseDirs();
+        assertEquals(2, dirs.size(), dirs.toString());
+        assertTrue(dirs.get(0).startsWith("v1.2.0_") && dirs.get(1).startsWith("v1.3.0_"), dirs.toString());
+        try (Stream<Path> cache = Files.list(workdir().resolve("cache"))) {
+            assertEquals(List.of("v1.3.0"), cache.map(p -> p.getFileName().toString()).toList());
+        }
+    }
+}
