@@ -253,7 +253,10 @@ final class Server {
                 Files.createDirectories(releases.releasesDir());
                 releases.cleanStaging(); // what a killed dewy left half-done
             } catch (IOException | RuntimeException e) {
-                System.err.println("dewy: --workdir " + d.workdir() + ": cannot use it: " + e.getMessage());
+                String why = e instanceof java.nio.file.FileSystemException f && f.getReason() != null ? f.getReason()
+                        : e instanceof java.nio.file.AccessDeniedException ? "permission denied"
+                        : e.getClass().getSimpleName();
+                System.err.println("dewy: --workdir " + d.workdir() + ": cannot use it: " + why);
                 return EXIT_USAGE;
             }
         }

@@ -444,6 +444,23 @@ class DeployIT {
         }
     }
 
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {
+        "--registry ghr://only-owner", "--registry ftp://x/y", "--registry ghr://o/r?colour=red",
+        "--notifier slack://deploys", "--notifier foo://bar", "--registry file:///tmp --workdir /proc/self/nope",
+        "--registry ghr://o/r -i 0", "--after-deploy-hook true"})
+    void badDeployFlagsAreOneLineUsageErrorsBeforeTheApplicationStarts(String flags) throws Exception {
+        List<String> args = new ArrayList<>(List.of(flags.split(" ")));
+        args.addAll(List.of("--", "touch", tmp.resolve("started").toString()));
+        try (Dewy dewy = start(Map.of(), args)) {
+            assertEquals(2, dewy.awaitExit(Duration.ofSeconds(20)));
+            List<String> err = dewy.log().lines().toList();
+            assertEquals(1, err.size(), "one line: " + err);
+            assertTrue(err.get(0).startsWith("dewy: --"), err.get(0));
+            assertFalse(Files.exists(tmp.resolve("started")), "the application must not start");
+        }
+    }
+
     /** Publishes atomically: written under a hidden name, then renamed. */
     private static Path publishFile(Path registry, String tag, byte[] artifact, boolean checksum) throws IOException {
         return publishFile(registry, tag, artifact, checksum, ARTIFACT);
