@@ -255,6 +255,7 @@ final class Server {
             } catch (IOException | RuntimeException e) {
                 String why = e instanceof java.nio.file.FileSystemException f && f.getReason() != null ? f.getReason()
                         : e instanceof java.nio.file.AccessDeniedException ? "permission denied"
+                        : e instanceof java.nio.file.NoSuchFileException ? "no such file or directory"
                         : e.getClass().getSimpleName();
                 System.err.println("dewy: --workdir " + d.workdir() + ": cannot use it: " + why);
                 return EXIT_USAGE;
