@@ -174,6 +174,11 @@ final class Dewy implements AutoCloseable {
     @Override
     public void close() {
         if (process.isAlive()) {
+            if (pid < 0 && mode != Mode.SUBREAPER) {
+                // never asked for: dewy under unshare would outlive unshare's SIGKILL, re-parented to the host's init
+                List<Integer> c = children((int) process.pid());
+                pid = c.isEmpty() ? -1 : c.get(0);
+            }
             if (pid > 0) {
                 if (mode == Mode.SUBREAPER) {
                     // no PID namespace takes them down with dewy: its descendants would live on as orphans
