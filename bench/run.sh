@@ -6,6 +6,7 @@
 #
 #   bench/run.sh [--quick]       DEWY_HOME=dir (default: ../target next to this script) holds dewy, dewy.jar, dewy.jsa
 #   bench/run.sh --containers    step 7 alone: report in bench/results/containers.md, raw data in raw-containers/
+#   bench/run.sh --deploy        step 8 alone (bench/deploy.sh): report in bench/results/deploy.md, raw in raw-deploy/
 #
 # Needs root (unshare --pid), tini, hyperfine, python3 (/usr/bin/python3), GNU env; JDK 25 is optional (JAVA25);
 # the in-container step needs a Docker engine (DOCKER_HOST) holding DEWY_IMAGE (default dewy:test) and gcc.
@@ -18,10 +19,15 @@ for a in "$@"; do
   case $a in
     --quick) quick=1 ;;
     --containers) only=containers ;;
-    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --deploy) only=deploy ;;
+    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown argument $a (try --help)" >&2; exit 2 ;;
   esac
 done
+
+if [ "$only" = deploy ]; then
+  if [ $quick = 1 ]; then exec "$here/deploy.sh" --quick; else exec "$here/deploy.sh"; fi
+fi
 
 DEWY_HOME=$(CDPATH='' cd -- "${DEWY_HOME:-$here/../target}" 2>/dev/null && pwd) || {
   echo "run.sh: DEWY_HOME (${DEWY_HOME:-$here/../target}) does not exist; build first (mvn package)" >&2; exit 2; }
@@ -105,7 +111,7 @@ fact cds "$cds"
 
 if [ -z "$only" ]; then
 # ---- 1. start-up to child exec --------------------------------------------------------------------------------
-step "1/7 start-up to child exec ($su_runs runs x 5 variants)" 400 \
+step "1/8 start-up to child exec ($su_runs runs x 5 variants)" 400 \
   "$PY" "$LIB/startup.py" --dewy-home "$DEWY_HOME" --java25 "$JAVA25" --runs "$su_runs" --warmup "$su_warm" \
   --out "$RAW/startup.json"
 
@@ -114,7 +120,7 @@ hf_dewy="$DEWY_HOME/dewy server -- /bin/true"
 hf_reexec="java -jar $DEWY_HOME/dewy.jar server -- /bin/true"
 fact hf_cmd_dewy "$hf_dewy"; fact hf_cmd_dewy_reexec "$hf_reexec"
 fact hf_cmd_tini "tini -- /bin/true"; fact hf_cmd_bare "/bin/true"
-step "2/7 whole run (hyperfine, $hf_runs runs)" 400 \
+step "2/8 whole run (hyperfine, $hf_runs runs)" 400 \
   hyperfine -N --style basic --warmup "$hf_warm" --runs "$hf_runs" --export-json "$RAW/hyperfine.json" \
   -n dewy "'$DEWY_HOME/dewy' server -- /bin/true" \
   -n dewy_reexec "java -jar '$DEWY_HOME/dewy.jar' server -- /bin/true" \
@@ -122,22 +128,22 @@ step "2/7 whole run (hyperfine, $hf_runs runs)" 400 \
   -n bare "/bin/true"
 
 # ---- 3. idle cost ---------------------------------------------------------------------------------------------
-step "3/7 idle cost (5 s settle + ${idle_window} s window)" $((idle_window + 60)) \
+step "3/8 idle cost (5 s settle + ${idle_window} s window)" $((idle_window + 60)) \
   "$PY" "$LIB/idle.py" --dewy-home "$DEWY_HOME" --settle 5 --window "$idle_window" --logdir "$RAW" \
   --out "$RAW/idle.json"
 
 # ---- 4. signal-forward latency --------------------------------------------------------------------------------
-step "4/7 signal-forward latency ($sig_count signals per target)" 240 \
+step "4/8 signal-forward latency ($sig_count signals per target)" 240 \
   "$PY" "$LIB/siglat.py" --dewy-home "$DEWY_HOME" --count "$sig_count" --per-timeout 2 --total-timeout 120 \
   --logdir "$RAW" --out "$RAW/signals.json"
 
 # ---- 5. reaping -----------------------------------------------------------------------------------------------
-step "5/7 reaping ($orphans orphans, $reap_rounds round(s) per init)" $(((180 + 60 + 60) * 2 * reap_rounds)) \
+step "5/8 reaping ($orphans orphans, $reap_rounds round(s) per init)" $(((180 + 60 + 60) * 2 * reap_rounds)) \
   "$PY" "$LIB/reap.py" --dewy-home "$DEWY_HOME" --orphans "$orphans" --rounds "$reap_rounds" --bound 60 \
   --fork-bound 180 --logdir "$RAW" --out "$RAW/reap.json"
 
 # ---- 6. restarts under load ----------------------------------------------------------------------------------
-step "6/7 restarts under load ($restarts restarts, dewy and stop-then-start)" 360 \
+step "6/8 restarts under load ($restarts restarts, dewy and stop-then-start)" 360 \
   "$PY" "$LIB/restart.py" --dewy-home "$DEWY_HOME" --restarts "$restarts" --bound 300 \
   --logdir "$RAW" --out "$RAW/restart.json"
 
@@ -153,13 +159,19 @@ else
   why=""
 fi
 if [ -n "$why" ]; then
-  say "7/7 in containers SKIPPED: $why"
+  say "7/8 in containers SKIPPED: $why"
   fact container_skipped "$why"
 else
   fact docker "$(docker version --format 'engine {{.Server.Version}}, API {{.Server.APIVersion}}' 2>&1)"
-  step "7/7 in containers ($ct_runs runs x 5 variants)" 900 \
+  step "7/8 in containers ($ct_runs runs x 5 variants)" 900 \
     "$PY" "$LIB/container.py" --image "$DEWY_IMAGE" --runs "$ct_runs" --warmup 1 --settle "$ct_settle" \
     --stop-timeout 5 --bound 800 --workdir "$RAW" --out "$RAW/container.json"
+fi
+
+# ---- 8. pull deploys (own report: bench/results/deploy.md) --------------------------------------------------
+if [ -z "$only" ]; then
+  if [ $quick = 1 ]; then dq=--quick; else dq=""; fi
+  step "8/8 pull deploys (bench/deploy.sh $dq; report in deploy.md)" 900 "$here/deploy.sh" $dq
 fi
 
 # ---- report ---------------------------------------------------------------------------------------------------
