@@ -14,7 +14,8 @@
  * reflective so that the file still compiles and serves on JDK 17; there, NOTIFY_SOCKET is an error at start-up,
  * and dewy should run it with --ready delay:DURATION instead.
  *
- * Routes: GET / -> "pid=<pid> gen=<SERVER_STARTER_GENERATION or 0>\n"; GET /sleep?ms=N waits N ms first;
+ * Routes: GET / -> "pid=<pid> gen=<SERVER_STARTER_GENERATION or 0>\n" (then " version=<APP_VERSION>" when it is
+ * set, before the newline); GET /sleep?ms=N waits N ms first;
  * GET /env -> the LISTEN_*, SERVER_STARTER_* and NOTIFY_SOCKET variables, "NAME=value\n" each, sorted by name.
  */
 
@@ -49,6 +50,9 @@ import java.util.concurrent.TimeUnit;
 public class HelloServer {
     static final long PID = ProcessHandle.current().pid();
     static final String GEN = System.getenv().getOrDefault("SERVER_STARTER_GENERATION", "0");
+    // A release can say which version it is (the pull-deploy tests put it in the release's start script).
+    static final String VERSION = System.getenv().getOrDefault("APP_VERSION", "").isEmpty() ? ""
+            : " version=" + System.getenv("APP_VERSION");
     static final long IDLE_TIMEOUT_MS = 60_000;  // a keep-alive connection may stay idle this long while we serve...
     static final long DRAIN_IDLE_MS = 1_000;     // ...and this long once a drain has begun
     static final long DRAIN_TIMEOUT_MS = 30_000; // give up on stuck connections; dewy's grace period is the real bound
@@ -304,7 +308,7 @@ public class HelloServer {
         String query = q < 0 ? "" : target.substring(q + 1);
         switch (path) {
             case "/":
-                return new Object[] {200, "pid=" + PID + " gen=" + GEN + "\n"};
+                return new Object[] {200, "pid=" + PID + " gen=" + GEN + VERSION + "\n"};
             case "/sleep":
                 String ms = query.startsWith("ms=") ? query.substring(3) : "0";
                 if (!ms.matches("\\d{1,6}") || Long.parseLong(ms) > 600_000) {

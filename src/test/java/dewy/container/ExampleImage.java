@@ -51,7 +51,7 @@ final class ExampleImage {
     }
 
     /** docker/examples/java/HelloServer.java compiled with this JDK and packed as an executable jar. */
-    private static Path appJar() {
+    static synchronized Path appJar() {
         Path classes = TARGET.resolve("example/classes");
         Path jar = TARGET.resolve("example/app.jar");
         try {
