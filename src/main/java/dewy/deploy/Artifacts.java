@@ -156,4 +156,22 @@ public final class Artifacts {
         String s = String.join(", ", shown);
         return names.size() > LISTED_MAX ? s + ", ... " + (names.size() - LISTED_MAX) + " more" : s;
     }
+
+    /** {@code version} with its artifact and checksum file chosen among {@code assets} (any registry). */
+    static Release release(String url, SemVer version, List<Asset> assets, String artifact, String os, String arch)
+            throws RegistryException {
+        List<String> names = new java.util.ArrayList<>(assets.size());
+        for (Asset a : assets) {
+            names.add(a.name());
+        }
+        String chosen;
+        try {
+            chosen = select(version.tag(), names, artifact, os, arch);
+        } catch (RegistryException e) {
+            throw new RegistryException("registry " + url + ": " + e.getMessage(), false);
+        }
+        String checksums = checksumsFor(chosen, names);
+        return new Release(version.tag(), version, assets.get(names.indexOf(chosen)),
+                checksums == null ? null : assets.get(names.indexOf(checksums)));
+    }
 }

@@ -113,16 +113,7 @@ public final class FileRegistry implements Registry {
                 assets.add(new Asset(file.getFileName().toString(), file.toUri(), Files.size(file)));
             }
         }
-        List<String> names = assets.stream().map(Asset::name).toList();
-        String artifact;
-        try {
-            artifact = Artifacts.select(version.tag(), names, options.artifact(), os, arch);
-        } catch (RegistryException e) {
-            throw new RegistryException("registry " + url + ": " + e.getMessage(), false);
-        }
-        String checksums = Artifacts.checksumsFor(artifact, names);
-        return new Release(version.tag(), version, assets.get(names.indexOf(artifact)),
-                checksums == null ? null : assets.get(names.indexOf(checksums)));
+        return Artifacts.release(url, version, assets, options.artifact(), os, arch);
     }
 
     /** The entries of {@code d} whose names do not start with a dot, sorted (stable logs and error messages). */

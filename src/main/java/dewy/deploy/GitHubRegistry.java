@@ -189,16 +189,7 @@ public final class GitHubRegistry implements Registry {
                 }
             }
         }
-        List<String> names = assets.stream().map(Asset::name).toList();
-        String artifact;
-        try {
-            artifact = Artifacts.select(version.tag(), names, options.artifact(), os, arch);
-        } catch (RegistryException e) {
-            throw new RegistryException("registry " + url + ": " + e.getMessage(), false);
-        }
-        String checksums = Artifacts.checksumsFor(artifact, names);
-        return new Release(version.tag(), version, assets.get(names.indexOf(artifact)),
-                checksums == null ? null : assets.get(names.indexOf(checksums)));
+        return Artifacts.release(url, version, assets, options.artifact(), os, arch);
     }
 
     @Override

@@ -86,6 +86,15 @@ class DeployIT {
         return name.substring(0, name.lastIndexOf('_'));
     }
 
+    /** A workdir from an earlier run: v1.0.0 is current, and dewy starts it at once. */
+    private void earlierRun() throws IOException {
+        Path release = workdir().resolve("releases/v1.0.0_20260101T000000Z");
+        Files.createDirectories(release);
+        Files.writeString(release.resolve("app"), ReleaseFixtures.appScript("v1.0.0"));
+        release.resolve("app").toFile().setExecutable(true);
+        Files.createSymbolicLink(workdir().resolve("current"), Path.of("releases/v1.0.0_20260101T000000Z"));
+    }
+
     private List<String> releaseDirs() throws IOException {
         try (Stream<Path> s = Files.list(workdir().resolve("releases"))) {
             return s.map(p -> p.getFileName().toString()).sorted().toList();
@@ -308,12 +317,7 @@ class DeployIT {
     @Test
     void registryErrorsBackOffKeepTheAppRunningAndAreNotifiedOnce() throws Exception {
         int port = StarterIT.freePort();
-        // a workdir from an earlier run: v1.0.0 is current, and dewy starts it at once
-        Path release = workdir().resolve("releases/v1.0.0_20260101T000000Z");
-        Files.createDirectories(release);
-        Files.writeString(release.resolve("app"), ReleaseFixtures.appScript("v1.0.0"));
-        release.resolve("app").toFile().setExecutable(true);
-        Files.createSymbolicLink(workdir().resolve("current"), Path.of("releases/v1.0.0_20260101T000000Z"));
+        earlierRun();
         try (FakeGitHub gh = new FakeGitHub().start(); NotifyReceiver hooks = new NotifyReceiver()) {
             publish(gh, "v1.0.0", ReleaseFixtures.appTarGz("v1.0.0"));
             gh.fail(503, 4);
@@ -343,11 +347,7 @@ class DeployIT {
     @Test
     void aRegistryThatIsDownIsNotifiedOnceAndTheAppServes() throws Exception {
         int port = StarterIT.freePort();
-        Path release = workdir().resolve("releases/v1.0.0_20260101T000000Z");
-        Files.createDirectories(release);
-        Files.writeString(release.resolve("app"), ReleaseFixtures.appScript("v1.0.0"));
-        release.resolve("app").toFile().setExecutable(true);
-        Files.createSymbolicLink(workdir().resolve("current"), Path.of("releases/v1.0.0_20260101T000000Z"));
+        earlierRun();
         try (NotifyReceiver hooks = new NotifyReceiver()) {
             Map<String, String> env = Map.of("GITHUB_API_URL", "http://127.0.0.1:" + StarterIT.freePort());
             try (Dewy dewy = start(env, args("ghr://o/r", port, "--notifier", hooks.webhook()))) {
