@@ -1,6 +1,8 @@
 """Shared helpers for the dewy benchmarks (python3 standard library only)."""
+import datetime
 import json
 import os
+import re
 import signal
 import statistics
 import subprocess
@@ -155,3 +157,39 @@ def variant_env(java=None, opts=None):
     if opts:
         env["DEWY_JAVA_OPTS"] = opts
     return env
+
+
+# Searched, not matched at the start: the app writes to the same stderr, and a line of its own without its newline
+# yet can end up in front of one of dewy's.
+LOG_LINE = re.compile(r'time=(\S+) level=\S+ msg=("[^"]*"|\S+)(.*)$')
+
+
+def dewy_events(path):
+    """[(wall ns, msg, {key: value})] from dewy's logfmt stderr."""
+    out = []
+    with open(path, errors="replace") as fh:
+        for line in fh:
+            m = LOG_LINE.search(line.strip())
+            if not m:
+                continue
+            try:
+                t = datetime.datetime.fromisoformat(m.group(1).replace("Z", "+00:00"))
+            except ValueError:
+                continue
+            kv = dict(re.findall(r'(\w+)=("[^"]*"|\S+)', m.group(3)))
+            out.append((int(t.timestamp() * 1e9), m.group(2).strip('"'), {k: v.strip('"') for k, v in kv.items()}))
+    return out
+
+
+def facts(raw):
+    """key: value lines of RAW/facts.txt, written by the bench scripts."""
+    out = {}
+    try:
+        with open(os.path.join(raw, "facts.txt")) as fh:
+            for line in fh:
+                if ":" in line:
+                    k, v = line.split(":", 1)
+                    out[k.strip()] = v.strip()
+    except OSError:
+        pass
+    return out

@@ -26,7 +26,6 @@ Parts:
            and ghr://. Plus the manual cp + sha256sum -c + tar xzf of the big artifact, for dewy's unpack overhead.
 """
 import argparse
-import datetime
 import hashlib
 import io
 import os
@@ -44,7 +43,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import UNSHARE, log, stop_tree, summary, variant_env, wait_for_child, write_json  # noqa: E402
+from common import UNSHARE, dewy_events, log, stop_tree, summary, variant_env, wait_for_child, write_json  # noqa: E402
 from restart import free_port  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -57,28 +56,6 @@ VERSION = re.compile(rb"version=(\S+)")
 
 class Bounded(Exception):
     pass
-
-
-# Searched, not matched at the start: the app writes to the same stderr, and a line of its own without its newline
-# yet can end up in front of one of dewy's.
-LOG_LINE = re.compile(r'time=(\S+) level=\S+ msg=("[^"]*"|\S+)(.*)$')
-
-
-def dewy_events(path):
-    """[(wall ns, msg, {key: value})] from dewy's logfmt stderr."""
-    out = []
-    with open(path, errors="replace") as fh:
-        for line in fh:
-            m = LOG_LINE.search(line.strip())
-            if not m:
-                continue
-            try:
-                t = datetime.datetime.fromisoformat(m.group(1).replace("Z", "+00:00"))
-            except ValueError:
-                continue
-            kv = dict(re.findall(r'(\w+)=("[^"]*"|\S+)', m.group(3)))
-            out.append((int(t.timestamp() * 1e9), m.group(2).strip('"'), {k: v.strip('"') for k, v in kv.items()}))
-    return out
 
 
 def ms(ns):

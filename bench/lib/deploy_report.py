@@ -4,20 +4,10 @@ import json
 import os
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import facts  # noqa: E402
+
 RAW = sys.argv[1]
-
-
-def facts():
-    out = {}
-    try:
-        with open(os.path.join(RAW, "facts.txt")) as fh:
-            for line in fh:
-                if ":" in line:
-                    k, v = line.split(":", 1)
-                    out[k.strip()] = v.strip()
-    except OSError:
-        pass
-    return out
 
 
 def f(x, digits=0):
@@ -49,7 +39,7 @@ def mib(kb):
     return None if kb is None else kb / 1024
 
 
-F = facts()
+F = facts(RAW)
 with open(os.path.join(RAW, "deploy.json")) as fh:
     D = json.load(fh)
 L = D.get("latency", {})

@@ -4,6 +4,9 @@ import json
 import os
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import facts  # noqa: E402
+
 RAW = sys.argv[1]
 notes = []  # anything odd, listed at the end
 
@@ -25,19 +28,6 @@ def load(name):
         return None
 
 
-def facts():
-    out = {}
-    try:
-        with open(os.path.join(RAW, "facts.txt")) as f:
-            for line in f:
-                if ":" in line:
-                    k, v = line.split(":", 1)
-                    out[k.strip()] = v.strip()
-    except OSError:
-        pass
-    return out
-
-
 def f(x, digits=1):
     if x is None:
         return "n/a"
@@ -56,7 +46,7 @@ def table(head, rows):
     return "\n".join(lines)
 
 
-F = facts()
+F = facts(RAW)
 quick = F.get("mode") == "quick"
 md = []
 md.append(f"# dewy benchmarks ({F.get('mode', '?')} run"

@@ -17,10 +17,8 @@ itself (the socket handed over in SERVER_STARTER_PORT) and timed from spawn to R
 under the same conditions as the restarts. Every wait is bounded, and so is the whole run (--bound).
 """
 import argparse
-import datetime
 import json
 import os
-import re
 import select
 import signal
 import socket
@@ -30,7 +28,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import UNSHARE, children, log, stop_tree, summary, variant_env, wait_for_child, write_json  # noqa: E402
+from common import UNSHARE, children, dewy_events, log, stop_tree, summary, variant_env, wait_for_child, write_json  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 APP = os.path.normpath(os.path.join(HERE, "..", "..", "docker", "examples", "python", "app.py"))
@@ -153,23 +151,6 @@ def dewy_supports_port(dewy):
     except subprocess.TimeoutExpired:
         return False
     return b"--port" in r.stdout + r.stderr
-
-
-LOG_LINE = re.compile(r'^time=(\S+) level=\S+ msg=("[^"]*"|\S+)(.*)$')
-
-
-def dewy_events(path):
-    """[(wall ns, msg, {key: value})] from dewy's logfmt stderr."""
-    out = []
-    with open(path, errors="replace") as f:
-        for line in f:
-            m = LOG_LINE.match(line.strip())
-            if not m:
-                continue
-            t = datetime.datetime.fromisoformat(m.group(1).replace("Z", "+00:00"))
-            kv = dict(re.findall(r'(\w+)=("[^"]*"|\S+)', m.group(3)))
-            out.append((int(t.timestamp() * 1e9), m.group(2).strip('"'), {k: v.strip('"') for k, v in kv.items()}))
-    return out
 
 
 def run_dewy(a, tmp, name="dewy", with_load=True):

@@ -11,7 +11,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,9 +22,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -82,7 +78,7 @@ class DeployContainerIT {
             assertEquals(List.of("1", "v1.0.0"), List.of(first.group(2), first.group(3)), first.group());
             assertEquals("v1.0.0", currentRelease(dewy));
 
-            Load load = Load.start(port, 50_000, Duration.ofSeconds(120));
+            HelloLoad load = HelloLoad.start(DeployContainerIT::get, port, 50_000, Duration.ofSeconds(120));
             DewyContainer.sleep(1000); // the client is under way before the release appears
 
             // The upgrade, under load.
@@ -98,7 +94,7 @@ class DeployContainerIT {
             publish(releases, "v1.2.0", broken("v1.2.0"));
             dewy.awaitLog("msg=\"rolled back\" version=v1.2.0 ", 1, Duration.ofSeconds(60));
             DewyContainer.sleep(3000); // three more checks see v1.2.0, which failed, and leave it alone
-            Load.Result result = load.finish();
+            HelloLoad.Result result = load.finish();
 
             String log = dewy.dewyLog();
             assertFalse(result.bounded(), "the client ran out of requests or time: " + result);
@@ -193,62 +189,5 @@ class DeployContainerIT {
                 .timeout(REQUEST_TIMEOUT).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(200, r.statusCode(), r.body());
         return r.body();
-    }
-
-    /**
-     * One request after the other, 2 ms apart, bounded in count and in time: counts what failed (an error, a
-     * timeout, a status other than 200, a body that is not a versioned hello) and which version, generation and
-     * pid served the rest, in the order they first answered.
-     */
-    private static final class Load {
-        record Result(int ok, int failed, String firstFailure, Map<String, Set<String>> servedBy, long slowestMs,
-                      boolean bounded) {
-        }
-
-        private final AtomicBoolean stop = new AtomicBoolean();
-        private final Set<String> versions = java.util.concurrent.ConcurrentHashMap.newKeySet();
-        private final CompletableFuture<Result> result;
-
-        private Load(int port, int maxRequests, Duration maxTime) {
-            result = CompletableFuture.supplyAsync(() -> {
-                long end = System.nanoTime() + maxTime.toNanos();
-                int ok = 0;
-                int failed = 0;
-                String first = null;
-                long slowest = 0;
-                Map<String, Set<String>> servedBy = new LinkedHashMap<>();
-                for (int i = 0; i < maxRequests && !stop.get() && System.nanoTime() < end; i++) {
-                    long t0 = System.nanoTime();
-                    try {
-                        Matcher m = hello(get(port));
-                        servedBy.computeIfAbsent(m.group(3), v -> new TreeSet<>()).add(m.group(2) + ":" + m.group(1));
-                        versions.add(m.group(3));
-                        ok++;
-                    } catch (IOException | InterruptedException | AssertionError e) {
-                        failed++;
-                        String what = e instanceof HttpTimeoutException ? "no answer within " + REQUEST_TIMEOUT + ": "
-                                : "";
-                        first = first == null ? what + e : first;
-                    }
-                    slowest = Math.max(slowest, (System.nanoTime() - t0) / 1_000_000);
-                    DewyContainer.sleep(2);
-                }
-                return new Result(ok, failed, first, servedBy, slowest, !stop.get());
-            });
-        }
-
-        static Load start(int port, int maxRequests, Duration maxTime) {
-            return new Load(port, maxRequests, maxTime);
-        }
-
-        /** The versions that have answered so far. */
-        Set<String> versions() {
-            return versions;
-        }
-
-        Result finish() throws Exception {
-            stop.set(true);
-            return result.get();
-        }
     }
 }

@@ -16,8 +16,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
@@ -47,7 +45,7 @@ class ZeroDowntimeContainerIT {
         try (DewyContainer dewy = server(List.of("--port", "127.0.0.1:" + port + "=0", "--ready", "delay:2s",
                 "--grace-period", "10s"))) {
             dewy.start();
-            Load load = Load.start(port, 50_000, Duration.ofSeconds(150));
+            HelloLoad load = HelloLoad.start(DockerfileIT::get, port, 50_000, Duration.ofSeconds(150));
             for (int gen = 2; gen <= RESTARTS + 1; gen++) {
                 if (gen % 2 == 0) {
                     dewy.kill("USR1"); // docker kill --signal=USR1
@@ -57,7 +55,7 @@ class ZeroDowntimeContainerIT {
                 dewy.awaitLog("msg=\"generation ready\" generation=" + gen + " ", 1, Duration.ofSeconds(30));
                 dewy.awaitLog("msg=\"generation exited\" generation=" + (gen - 1) + " ", 1, Duration.ofSeconds(30));
             }
-            Load.Result result = load.finish();
+            HelloLoad.Result result = load.finish();
             assertFalse(result.bounded(), "the client ran out of requests or time before the last restart");
             assertEquals(0, result.failed(), "failed requests: " + result.firstFailure());
             assertTrue(result.ok() > 100, "the client kept asking: " + result.ok());
@@ -159,51 +157,6 @@ class ZeroDowntimeContainerIT {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return -1;
-        }
-    }
-
-    /**
-     * A client that asks one request after the other, 2 ms apart, bounded in count and in time, and counts what
-     * failed (HttpClient keeps its connection alive; the server closes it when it drains).
-     */
-    private static final class Load {
-        record Result(int ok, int failed, String firstFailure, Set<Integer> generations, boolean bounded) {
-        }
-
-        private final AtomicBoolean stop = new AtomicBoolean();
-        private final CompletableFuture<Result> result;
-
-        private Load(int port, int maxRequests, Duration maxTime) {
-            result = CompletableFuture.supplyAsync(() -> {
-                long end = System.nanoTime() + maxTime.toNanos();
-                int ok = 0;
-                int failed = 0;
-                String first = null;
-                Set<Integer> generations = new TreeSet<>();
-                int i = 0;
-                for (; i < maxRequests && !stop.get() && System.nanoTime() < end; i++) {
-                    try {
-                        Matcher m = HELLO.matcher(DockerfileIT.get(port));
-                        assertTrue(m.matches());
-                        generations.add(Integer.parseInt(m.group(2)));
-                        ok++;
-                    } catch (IOException | InterruptedException | AssertionError e) {
-                        failed++;
-                        first = first == null ? e.toString() : first;
-                    }
-                    DewyContainer.sleep(2);
-                }
-                return new Result(ok, failed, first, generations, !stop.get());
-            });
-        }
-
-        static Load start(int port, int maxRequests, Duration maxTime) {
-            return new Load(port, maxRequests, maxTime);
-        }
-
-        Result finish() throws Exception {
-            stop.set(true);
-            return result.get();
         }
     }
 }
