@@ -310,6 +310,8 @@ class DeployIT {
                         ran.stream().map(l -> l.replaceAll("^(after v[0-9.]+) v[0-9.]+_\\d{8}T\\d{6}Z$", "$1")).toList());
                 assertTrue(ran.get(1).matches("after v1\\.0\\.0 v1\\.0\\.0_\\d{8}T\\d{6}Z"), ran.toString());
                 assertEquals(1, hooks.count("hook", "before-deploy-hook failed"), hooks.webhooks().toString());
+                assertEquals(1, hooks.count("hook", "after-deploy-hook succeeded for v1.2.0"), hooks.webhooks().toString());
+                assertEquals(1, hooks.count("hook", "before-deploy-hook succeeded for v1.4.0"), hooks.webhooks().toString());
             }
         }
     }
@@ -440,6 +442,62 @@ class DeployIT {
 
                 publishFile(dir, "v1.6.0", ReleaseFixtures.appTarGz("v1.6.0"), true);
                 awaitServing(port, "v1.6.0", dewy);
+            }
+        }
+    }
+
+    @Test
+    void withoutPortADeployStopsThenStartsAndAFailedReleaseBringsTheOldOneBack() throws Exception {
+        int port = StarterIT.freePort();
+        Path dir = tmp.resolve("registry");
+        Files.createDirectories(dir);
+        String bind = "127.0.0.1:" + port;
+        publishFile(dir, "v1.0.0", ReleaseFixtures.appTarGz("v1.0.0", "--bind", bind), true);
+        List<String> args = new ArrayList<>(List.of("--registry", "file://" + dir, "-i", "300ms", "--workdir",
+                workdir().toString(), "--ready", "notify", "--ready-timeout", "5s", "--", workdir().resolve("current/app")
+                        .toString()));
+        try (Dewy dewy = start(Map.of(), args)) {
+            awaitServing(port, "v1.0.0", dewy);
+            publishFile(dir, "v1.1.0", ReleaseFixtures.appTarGz("v1.1.0", "--bind", bind), true);
+            awaitServing(port, "v1.1.0", dewy);
+            assertTrue(dewy.log().indexOf("msg=\"generation exited\" generation=1 ")
+                    < dewy.log().indexOf("msg=started generation=2 "), "no sockets: the old one stops first");
+            long pid = pid(get(port));
+
+            publishFile(dir, "v1.2.0", ReleaseFixtures.appTarGz("v1.2.0", "--bind", bind, "--crash-on-start"), true);
+            dewy.awaitLog("msg=\"deployed release failed; rolling back\"", 1, Duration.ofSeconds(20));
+            awaitServing(port, "v1.1.0", dewy);
+            assertEquals("v1.1.0", currentTag());
+            assertTrue(pid != pid(get(port)), "v1.1.0 started again, as a new process");
+            dewy.awaitLog("reason=rollback", 1, Duration.ofSeconds(5));
+            assertTrue(dewy.alive(), "--restart never does not end dewy on a failed deploy");
+        }
+    }
+
+    @Test
+    void notifiersWithoutARegistryTellEveryRestartAndNeverChangeTheExitStatus() throws Exception {
+        int port = StarterIT.freePort();
+        try (NotifyReceiver hooks = new NotifyReceiver()) {
+            String dead = "webhook+http://127.0.0.1:" + StarterIT.freePort() + "/nobody";
+            try (Dewy dewy = start(Map.of(), List.of("--port", "127.0.0.1:" + port, "--ready", "notify",
+                    "--notifier", dead, "--notifier", hooks.webhook(), "--", "python3",
+                    ReleaseFixtures.PYTHON_APP.toString()))) {
+                hooks.awaitEvent("server-started", "server started (generation 1, pid ", Duration.ofSeconds(20));
+                dewy.signal(Signals.SIGUSR1);
+                hooks.awaitEvent("server-restarted", "server restarted: USR1 signal (generation 2, ",
+                        Duration.ofSeconds(20));
+                dewy.awaitLog("msg=\"generation exited\" generation=1 ", 1, Duration.ofSeconds(20));
+                Dewy.kill(dewy.app(), Signals.SIGKILL); // the host's pid of generation 2
+                hooks.awaitEvent("server-restarted", "server restarted: crash (generation 3, ", Duration.ofSeconds(20));
+                dewy.signal(Signals.SIGTERM);
+                assertEquals(0, dewy.awaitExit(Duration.ofSeconds(20)), "the application's status, not the notifier's");
+                List<String> kinds = hooks.webhooks().stream().map(NotifyReceiver.Post::event).toList();
+                assertEquals(List.of("started", "server-started", "server-restarted", "server-restarted", "stopping"),
+                        kinds);
+                assertTrue(hooks.webhooks().get(0).message().startsWith("dewy "), hooks.webhooks().toString());
+                assertTrue(hooks.webhooks().stream().allMatch(p -> p.body().get("version").isJsonNull()),
+                        "no registry, no version: " + hooks.webhooks());
+                assertTrue(dewy.log().contains("msg=\"notifier failed\""), "the dead webhook is logged");
             }
         }
     }
