@@ -47,8 +47,9 @@ import java.util.regex.Pattern;
  * {@link #currentTag()} gives back exactly the tag deployed.
  *
  * <p>Everything lives on one file system (the work directory's), so each step is a rename(2): a release appears
- * whole, and {@code current} is replaced without ever being missing. Not thread-safe: one scheduler owns a work
- * directory.
+ * whole, and {@code current} is replaced without ever being missing. One scheduler owns a work directory; the
+ * changing methods are synchronized because a rollback runs on the supervisor's loop while a stopped scheduler
+ * cleans up after itself. Reading {@code current} never waits (the loop reads it for notifications).
  */
 public final class Releases {
     private static final String RELEASES = "releases";
@@ -111,7 +112,7 @@ public final class Releases {
     }
 
     /** Creates an empty, hidden {@code releases/.staging-<tag>-<random>} to unpack a release into. */
-    public Path stage(String tag) throws IOException {
+    public synchronized Path stage(String tag) throws IOException {
         String encoded = encodeTag(tag);
         Files.createDirectories(releases);
         Path dir = Files.createTempDirectory(releases, STAGING + encoded + "-");
@@ -123,7 +124,7 @@ public final class Releases {
      * Renames a staged directory to {@code releases/<tag>_<UTC time>} (with {@code -2}, {@code -3}... when that
      * name is taken) and returns the release.
      */
-    public Path commit(Path staged, String tag) throws IOException {
+    public synchronized Path commit(Path staged, String tag) throws IOException {
         Path dir = staged.toAbsolutePath().normalize();
         if (!releases.equals(dir.getParent()) || !dir.getFileName().toString().startsWith(STAGING)
                 || !Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
@@ -151,7 +152,7 @@ public final class Releases {
      * symlink over it: {@code current} is never missing, and a crash leaves the old or the new link. Returns the
      * previous target, or null when there was none.
      */
-    public Path swap(Path release) throws IOException {
+    public synchronized Path swap(Path release) throws IOException {
         Path target = release.toAbsolutePath().normalize();
         Path name = target.getFileName();
         if (!releases.equals(target.getParent()) || name.toString().startsWith(".")) {
@@ -176,7 +177,7 @@ public final class Releases {
     }
 
     /** Puts back what {@link #swap} returned: {@code previous == null} removes {@code current}. */
-    public void restore(Path previous) throws IOException {
+    public synchronized void restore(Path previous) throws IOException {
         if (previous != null) {
             swap(previous);
             return;
@@ -192,7 +193,7 @@ public final class Releases {
      * followed. Directories in {@code releases/} that are not named like a release are left alone. A release that
      * cannot be deleted is logged and skipped (the next prune retries it).
      */
-    public List<Path> prune(int keep, Collection<Path> protect) throws IOException {
+    public synchronized List<Path> prune(int keep, Collection<Path> protect) throws IOException {
         if (keep < 1) {
             throw new IllegalArgumentException("keep must be at least 1, not " + keep);
         }
@@ -227,7 +228,7 @@ public final class Releases {
      * Removes what an abandoned or crashed deploy left: {@code releases/.staging-*} directories and
      * {@code WORKDIR/.current.tmp-*} links. Call when no deploy is running (at start, before the first).
      */
-    public void cleanStaging() throws IOException {
+    public synchronized void cleanStaging() throws IOException {
         if (Files.isDirectory(releases, LinkOption.NOFOLLOW_LINKS)) {
             try (DirectoryStream<Path> ds = Files.newDirectoryStream(releases, STAGING + "*")) {
                 for (Path p : ds) {
