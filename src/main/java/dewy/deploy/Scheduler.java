@@ -237,7 +237,12 @@ public final class Scheduler {
         if (config.afterHook() != null) {
             int code = hook("after-deploy-hook", config.afterHook(), tag, current, dir, file);
             if (code != 0) {
-                restore(previous);
+                try {
+                    restore(previous);
+                } catch (UncheckedIOException e) {
+                    Log.error("cannot put current back", "release", String.valueOf(previous), "error",
+                            e.getCause().getMessage());
+                }
                 notes.publish(Event.error(Event.HOOK, "after-deploy-hook failed with " + code + "; current is back on "
                         + orNone(current) + ", " + tag + " not started", tag));
                 failed.add(tag);
