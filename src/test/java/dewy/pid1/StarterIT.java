@@ -407,7 +407,13 @@ class StarterIT {
             // the listener inspection after the last swap reads /proc/PID/net/tcp* off the loop: a file open for a
             // moment is not a leak, one that stays open is
             Dewy.await("dewy's descriptors back to " + before.size() + ": " + before, Duration.ofSeconds(5),
-                    () -> fds(dewy.pid()).size() == before.size());
+                    () -> {
+                        try {
+                            return fds(dewy.pid()).size() == before.size();
+                        } catch (IOException e) {
+                            throw new java.io.UncheckedIOException(e);
+                        }
+                    });
             List<String> after = fds(dewy.pid());
             assertEquals(before.size(), after.size(), "dewy's descriptors before " + before + "\nafter " + after);
             assertEquals(List.of("fd 0 other", "fd 1 other", "fd 2 other", "fd 3 listening-socket"),
