@@ -317,6 +317,9 @@ final class Server {
                     + "SERVER_STARTER_PORT works");
         }
         if (resources.admin != null) {
+            if (resources.scheduler != null) {
+                resources.admin.deploy(resources.scheduler::snapshot);
+            }
             resources.admin.start();
             Log.info("admin server", "address", config.admin().text(), "port", resources.admin.port());
         }

@@ -1,5 +1,8 @@
 package dewy.admin;
 
+import dewy.deploy.Scheduler;
+import java.util.function.Supplier;
+
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dewy.starter.Listener;
@@ -25,6 +28,7 @@ public final class AdminServer {
     private final String version;
     private final List<Listener> listeners;
     private volatile Status status;
+    private volatile Supplier<Scheduler.Snapshot> deploy;
 
     private AdminServer(HttpServer server, String version, List<Listener> listeners) {
         this.server = server;
@@ -52,6 +56,11 @@ public final class AdminServer {
         server.stop(0);
     }
 
+    /** With pull deploys: /status shows the scheduler's last check. */
+    public void deploy(Supplier<Scheduler.Snapshot> snapshots) {
+        deploy = snapshots;
+    }
+
     /** Called by the loop after every change. */
     public void publish(Status s) {
         status = s;
@@ -72,11 +81,16 @@ public final class AdminServer {
                     case "/readyz" -> reply(exchange, s.ready() ? 200 : 503, "text/plain", s.ready() ? "ready\n"
                             : s.draining() ? "draining\n" : "not ready\n");
                     case "/status" -> reply(exchange, 200, "application/json",
-                            StatusJson.render(s, version, listeners) + "\n");
+                            StatusJson.render(s, version, listeners, snapshot()) + "\n");
                     default -> reply(exchange, 404, "text/plain", "not found: try /healthz, /readyz or /status\n");
                 }
             }
         }
+    }
+
+    private Scheduler.Snapshot snapshot() {
+        Supplier<Scheduler.Snapshot> d = deploy;
+        return d == null ? null : d.get();
     }
 
     private static void reply(HttpExchange exchange, int code, String type, String body) throws IOException {

@@ -1,5 +1,6 @@
 package dewy.admin;
 
+import dewy.deploy.Scheduler;
 import dewy.log.Log;
 import dewy.starter.Listener;
 import dewy.supervisor.Status;
@@ -11,7 +12,8 @@ public final class StatusJson {
     private StatusJson() {
     }
 
-    public static String render(Status s, String version, List<Listener> listeners) {
+    /** @param deploy the scheduler's last check, or null without pull deploys (then no "deploy" member) */
+    public static String render(Status s, String version, List<Listener> listeners, Scheduler.Snapshot deploy) {
         StringBuilder b = new StringBuilder(256);
         b.append("{\"version\":").append(str(version))
                 .append(",\"pid\":").append(s.pid())
@@ -56,7 +58,20 @@ public final class StatusJson {
             }
             b.append('}');
         }
-        return b.append("]}").toString();
+        b.append(']');
+        if (deploy != null) {
+            b.append(",\"deploy\":{\"registry\":").append(str(deploy.registry()))
+                    .append(",\"release\":").append(str(deploy.release()))
+                    .append(",\"last_check\":").append(time(deploy.lastCheck()))
+                    .append(",\"last_ok\":").append(deploy.lastOk())
+                    .append(",\"last_result\":").append(str(deploy.lastResult()))
+                    .append(",\"failed\":[");
+            for (int i = 0; i < deploy.failed().size(); i++) {
+                b.append(i == 0 ? "" : ",").append(str(deploy.failed().get(i)));
+            }
+            b.append("]}");
+        }
+        return b.append('}').toString();
     }
 
     private static String time(long millis) {

@@ -36,6 +36,18 @@ public final class Scheduler {
     /** What an archive may unpack to, as a multiple of the download limit. */
     static final int UNPACK_FACTOR = 4;
 
+    /**
+     * What operators see in /status: never a token (the registry as {@link Registry#describe()}).
+     *
+     * @param release    the tag current points to, or null
+     * @param lastCheck  epoch millis of the last finished check, or -1
+     * @param lastResult one line: "up to date", "deployed v1.2.4", or the error
+     * @param failed     tags that failed and are not tried again until a newer one appears
+     */
+    public record Snapshot(String registry, String release, long lastCheck, boolean lastOk, String lastResult,
+                           List<String> failed) {
+    }
+
     /** Sleeps between checks; tests replace it. Must throw InterruptedException when interrupted. */
     public interface Sleeper {
         void sleep(Duration d) throws InterruptedException;
@@ -51,6 +63,7 @@ public final class Scheduler {
     private final Set<String> failed = new HashSet<>();
 
     private volatile boolean stopped;
+    private volatile Snapshot snapshot;
     private volatile Thread thread;
     private int errorStreak;
 
@@ -67,6 +80,12 @@ public final class Scheduler {
         this.loop = loop;
         this.notes = notes;
         this.sleeper = sleeper;
+        this.snapshot = new Snapshot(registry.describe(), currentTag(), -1, true, "not checked yet", List.of());
+    }
+
+    /** The last check's outcome, for /status; any thread. */
+    public Snapshot snapshot() {
+        return snapshot;
     }
 
     public void start() {
@@ -113,6 +132,7 @@ public final class Scheduler {
                     break;
                 }
                 next = check();
+                record();
             }
         } catch (InterruptedException e) {
             // stopped: the drain has begun
@@ -123,6 +143,21 @@ public final class Scheduler {
             cleanStaging();
             Log.debug("deploy scheduler stopped");
         }
+    }
+
+    private String lastResult = "not checked yet";
+    private boolean lastOk = true;
+
+    private void result(boolean ok, String text) {
+        lastOk = ok;
+        lastResult = text;
+    }
+
+    private void record() {
+        List<String> tags = new ArrayList<>(failed);
+        java.util.Collections.sort(tags);
+        snapshot = new Snapshot(registry.describe(), currentTag(), System.currentTimeMillis(), lastOk, lastResult,
+                List.copyOf(tags));
     }
 
     /** One check, and a deploy if it finds something new. Returns how long to wait before the next. */
@@ -137,16 +172,19 @@ public final class Scheduler {
         }
         registryOk();
         if (release == null) {
+            result(true, "no release in the registry yet");
             Log.debug("no release in the registry yet", "registry", registry.describe());
             return config.interval();
         }
         String current = currentTag();
         SemVer running = current == null ? null : SemVer.parse(current);
         if (running != null && release.version().compareTo(running) <= 0) {
+            result(true, "up to date");
             Log.debug("up to date", "version", current, "newest", release.tag());
             return config.interval();
         }
         if (failed.contains(release.tag())) {
+            result(true, release.tag() + " failed before; waiting for a newer release");
             Log.debug("newest release failed before; waiting for a newer one", "version", release.tag());
             return config.interval();
         }
@@ -156,6 +194,7 @@ public final class Scheduler {
 
     private Duration registryFailed(String message, boolean transientFailure, Duration retryAfter) {
         errorStreak++;
+        result(false, "registry check failed: " + message);
         long factor = 1L << Math.min(errorStreak, 16);
         Duration backoff = config.interval().multipliedBy(factor);
         if (backoff.compareTo(MAX_BACKOFF) > 0) {
@@ -202,6 +241,7 @@ public final class Scheduler {
         if (config.beforeHook() != null) {
             int code = hook("before-deploy-hook", config.beforeHook(), tag, current, null, file);
             if (code != 0) {
+                result(false, "before-deploy-hook failed with " + code + " for " + tag);
                 notes.publish(Event.error(Event.HOOK, "before-deploy-hook failed with " + code + "; " + tag
                         + " not deployed, " + orNone(current) + " keeps running", tag));
                 failed.add(tag);
@@ -243,6 +283,7 @@ public final class Scheduler {
                     Log.error("cannot put current back", "release", String.valueOf(previous), "error",
                             e.getCause().getMessage());
                 }
+                result(false, "after-deploy-hook failed with " + code + " for " + tag);
                 notes.publish(Event.error(Event.HOOK, "after-deploy-hook failed with " + code + "; current is back on "
                         + orNone(current) + ", " + tag + " not started", tag));
                 failed.add(tag);
@@ -254,16 +295,18 @@ public final class Scheduler {
         CompletableFuture<Request.Outcome> outcome = new CompletableFuture<>();
         Path back = previous;
         loop.accept(new Request.Rollout(tag, () -> restore(back), outcome));
-        Request.Outcome result = await(outcome);
-        if (result.ready()) {
+        Request.Outcome answer = await(outcome);
+        if (answer.ready()) {
             Log.info("deployed", "version", tag, "previous", String.valueOf(current));
+            result(true, "deployed " + tag);
             notes.success();
             prune(dir, previous, tag);
             return;
         }
         failed.add(tag);
-        Log.error("rolled back", "version", tag, "to", orNone(current), "reason", result.why());
-        notes.publish(Event.error(Event.ROLLBACK, tag + " rolled back to " + orNone(current) + ": " + result.why(),
+        result(false, tag + " rolled back: " + answer.why());
+        Log.error("rolled back", "version", tag, "to", orNone(current), "reason", answer.why());
+        notes.publish(Event.error(Event.ROLLBACK, tag + " rolled back to " + orNone(current) + ": " + answer.why(),
                 current));
     }
 
@@ -271,6 +314,7 @@ public final class Scheduler {
         if (permanent) {
             failed.add(tag);
         }
+        result(false, "deploy of " + tag + " failed: " + why);
         Log.error("deploy failed; the running version keeps serving", "version", tag, "error", why,
                 "retry", permanent ? "after a newer release" : "next check");
         notes.publish(Event.error(Event.ERROR, "deploy of " + tag + " failed: " + why, tag));

@@ -40,6 +40,17 @@ class SystemdNotifyTest {
                 + "\"alive\":true,\"restarts\":0,\"crash_restarts\":0,\"current\":{\"generation\":2,\"pid\":57},"
                 + "\"generations\":[{\"generation\":2,\"pid\":57,\"state\":\"ready\",\"started\":\"1970-01-01T00:00:00Z\","
                 + "\"ready_at\":\"1970-01-01T00:00:01Z\",\"status_text\":\"a \\\"quoted\\\"\\nline\"}],\"listeners\":[]}",
-                StatusJson.render(s, "0.1.0", List.of()));
+                StatusJson.render(s, "0.1.0", List.of(), null));
+    }
+
+    @Test
+    void statusJsonWithPullDeploys() {
+        Status s = new Status(1, "running", false, true, true, 0, 0, 2, List.of());
+        String json = StatusJson.render(s, "0.1.0", List.of(), new dewy.deploy.Scheduler.Snapshot("ghr://o/r",
+                "v1.2.0", 2000, false, "v1.3.0 rolled back: exited before it was ready", List.of("v1.3.0")));
+        assertEquals(",\"listeners\":[],\"deploy\":{\"registry\":\"ghr://o/r\",\"release\":\"v1.2.0\","
+                + "\"last_check\":\"1970-01-01T00:00:02Z\",\"last_ok\":false,"
+                + "\"last_result\":\"v1.3.0 rolled back: exited before it was ready\",\"failed\":[\"v1.3.0\"]}}",
+                json.substring(json.indexOf(",\"listeners\"")));
     }
 }

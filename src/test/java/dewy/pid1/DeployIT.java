@@ -153,6 +153,10 @@ class DeployIT {
 
                 hooks.awaitEvent("server-restarted", "server restarted: deploy", Duration.ofSeconds(10));
                 String status = get(admin, "/status");
+                assertTrue(status.contains("\"deploy\":{\"registry\":\"ghr://o/r\",\"release\":\"v1.10.0\","),
+                        status);
+                assertTrue(status.matches("(?s).*\"last_ok\":true,\"last_result\":\"(deployed v1\\.10\\.0|up to date)\","
+                        + "\"failed\":\\[\\]}}\\s*"), status);
                 dewy.signal(Signals.SIGTERM);
                 assertEquals(0, dewy.awaitExit(Duration.ofSeconds(20)));
                 // delivered before dewy exited: the receiver answers each post before dewy's flush returns
@@ -251,7 +255,9 @@ class DeployIT {
         int port = StarterIT.freePort();
         try (FakeGitHub gh = new FakeGitHub().start(); NotifyReceiver hooks = new NotifyReceiver()) {
             publish(gh, "v1.0.0", ReleaseFixtures.appTarGz("v1.0.0"));
-            try (Dewy dewy = start(gh.env(null), args(gh.registryUrl(), port, "--notifier", hooks.webhook()))) {
+            int admin = StarterIT.freePort();
+            try (Dewy dewy = start(gh.env(null), args(gh.registryUrl(), port, "--notifier", hooks.webhook(),
+                    "--admin", Integer.toString(admin)))) {
                 awaitServing(port, "v1.0.0", dewy);
                 long pid = pid(get(port));
 
@@ -269,6 +275,10 @@ class DeployIT {
                 Dewy.sleep(1500);
                 assertEquals(1, dewy.countLog("msg=\"new release\" version=v1.2.0 "), "not retried: " + dewy.log());
                 assertEquals(2, hooks.events("rollback").size());
+                String status = get(admin, "/status");
+                assertTrue(status.contains("\"release\":\"v1.0.0\",") && status.contains(
+                        "\"last_result\":\"v1.2.0 failed before; waiting for a newer release\","
+                                + "\"failed\":[\"v1.1.0\",\"v1.2.0\"]}"), status);
 
                 publish(gh, "v1.3.0", ReleaseFixtures.appTarGz("v1.3.0"));
                 awaitServing(port, "v1.3.0", dewy);
