@@ -166,7 +166,24 @@ final class Server {
         }
     }
 
-    private static String currentTag(Releases releases) {
+    /** The deploy scheduler, posting to the loop's inbox (anonymous classes: no lambda bootstrap before the spawn). */
+    private static Scheduler scheduler(DeployConfig deploy, Registry registry, Releases releases, Inbox inbox,
+                                       Notifications notes) {
+        return new Scheduler(deploy, registry, new Fetcher(registry), releases,
+                new java.util.function.Consumer<>() {
+                    @Override
+                    public void accept(dewy.supervisor.Request request) {
+                        inbox.post(request);
+                    }
+                }, notes, new Scheduler.Sleeper() {
+                    @Override
+                    public void sleep(Duration d) throws InterruptedException {
+                        Thread.sleep(d.toMillis());
+                    }
+                });
+    }
+
+        private static String currentTag(Releases releases) {
         try {
             return releases == null ? null : releases.currentTag();
         } catch (IOException e) {
@@ -277,19 +294,7 @@ final class Server {
                     posix.wake(fd);
                 }
             });
-            Inbox posts = inbox;
-            resources.scheduler = new Scheduler(config.deploy(), registry, new Fetcher(registry), releases,
-                    new java.util.function.Consumer<>() {
-                        @Override
-                        public void accept(dewy.supervisor.Request request) {
-                            posts.post(request);
-                        }
-                    }, resources.notes, new Scheduler.Sleeper() {
-                        @Override
-                        public void sleep(Duration d) throws InterruptedException {
-                            Thread.sleep(d.toMillis());
-                        }
-                    });
+            resources.scheduler = scheduler(config.deploy(), registry, releases, inbox, resources.notes);
             awaitRelease = !Files.exists(releases.current(), java.nio.file.LinkOption.NOFOLLOW_LINKS);
         }
         if (resources.notes != null) {
