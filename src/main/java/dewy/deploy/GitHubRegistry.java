@@ -1,5 +1,7 @@
 package dewy.deploy;
 
+import dewy.net.Proxies;
+
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
@@ -60,10 +62,11 @@ public final class GitHubRegistry implements Registry {
     private final String os;
     private final String arch;
     private final String userAgent;
-    private final HttpClient client;
+    private final java.net.ProxySelector proxies;
+    private HttpClient client; // built at the first request: not on the path to the application's start
 
     private GitHubRegistry(String url, String owner, String repo, URI base, String token, RegistryOptions options,
-            String os, String arch) {
+            String os, String arch, java.net.ProxySelector proxies) {
         this.url = url;
         this.owner = owner;
         this.repo = repo;
@@ -74,9 +77,20 @@ public final class GitHubRegistry implements Registry {
         this.arch = arch;
         String version = dewy.Main.class.getPackage().getImplementationVersion();
         this.userAgent = "dewy/" + (version == null ? "dev" : version);
-        // Redirects by hand: the token must be dropped when one leaves the API's host, which HttpClient would not do.
-        this.client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                .followRedirects(HttpClient.Redirect.NEVER).connectTimeout(Duration.ofSeconds(10)).build();
+        this.proxies = proxies;
+    }
+
+    private synchronized HttpClient client() {
+        if (client == null) {
+            // Redirects by hand: the token must be dropped when one leaves the API's host, which HttpClient would not do.
+            HttpClient.Builder b = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                    .followRedirects(HttpClient.Redirect.NEVER).connectTimeout(Duration.ofSeconds(10));
+            if (proxies != null) {
+                b.proxy(proxies);
+            }
+            client = b.build();
+        }
+        return client;
     }
 
     static GitHubRegistry parse(String url, Map<String, String> env, String os, String arch) {
@@ -113,7 +127,7 @@ public final class GitHubRegistry implements Registry {
             token = env.get("GH_TOKEN");
         }
         token = token == null || token.isBlank() ? null : token.strip();
-        return new GitHubRegistry(url, parts[0], parts[1], base, token, options, os, arch);
+        return new GitHubRegistry(url, parts[0], parts[1], base, token, options, os, arch, Proxies.fromEnv(env));
     }
 
     private static boolean validName(String s) {
@@ -266,7 +280,7 @@ public final class GitHubRegistry implements Registry {
     private HttpResponse<InputStream> send(HttpRequest request, String where, String what, Duration timeout)
             throws RegistryException, InterruptedException {
         try {
-            return client.send(request, HttpResponse.BodyHandlers.ofInputStream());
+            return client().send(request, HttpResponse.BodyHandlers.ofInputStream());
         } catch (HttpTimeoutException e) { // connect or response headers: both the network's
             throw new RegistryException(where + ": " + Transfer.message(e), true, null, e);
         } catch (IOException e) {

@@ -20,10 +20,17 @@ final class Http {
     static final Duration TIMEOUT = Duration.ofSeconds(5);
 
     private final Duration timeout;
+    private final java.net.ProxySelector proxies;
     private HttpClient client; // dispatcher thread only
 
     Http(Duration timeout) {
+        this(timeout, null);
+    }
+
+    /** @param proxies from HTTPS_PROXY and friends, or null: direct */
+    Http(Duration timeout, java.net.ProxySelector proxies) {
         this.timeout = timeout;
+        this.proxies = proxies;
     }
 
     Duration timeout() {
@@ -63,12 +70,15 @@ final class Http {
 
     private HttpClient client() {
         if (client == null) {
-            client = HttpClient.newBuilder()
+            HttpClient.Builder b = HttpClient.newBuilder()
                     .connectTimeout(timeout)
                     // HTTP/1.1: no h2c upgrade headers on plain http, which some webhook receivers reject.
                     .version(HttpClient.Version.HTTP_1_1)
-                    .followRedirects(HttpClient.Redirect.NEVER)
-                    .build();
+                    .followRedirects(HttpClient.Redirect.NEVER);
+            if (proxies != null) {
+                b.proxy(proxies);
+            }
+            client = b.build();
         }
         return client;
     }

@@ -439,4 +439,37 @@ class GitHubRegistryTest {
         reg.download(reg.latest().artifact(), file, content.length, T);
         assertArrayEquals(content, Files.readAllBytes(file));
     }
+
+    @Test
+    void httpProxyCarriesEveryRequestAndNoProxyBypassesIt() throws Exception {
+        gh.release("v1.0.0", false, false).asset(LINUX, "artifact").checksums("checksums.txt");
+        int port = java.net.URI.create(gh.apiUrl()).getPort();
+        try (dewy.net.RecordingProxy proxy = new dewy.net.RecordingProxy()) {
+            // api.invalid never resolves: only the proxy (which sends it to 127.0.0.1) can reach the fake
+            Map<String, String> env = new HashMap<>(Map.of("GITHUB_API_URL", "http://api.invalid:" + port,
+                    "HTTP_PROXY", proxy.url(), "GITHUB_TOKEN", "t0ken"));
+            Registry viaProxy = Registry.parse("ghr://o/r", env, "linux", "amd64");
+            Release r = viaProxy.latest();
+            assertEquals("v1.0.0", r.tag());
+            viaProxy.download(r.artifact(), dir.resolve("a"), 1000, T);
+            assertEquals("artifact", Files.readString(dir.resolve("a")));
+            assertTrue(proxy.seen().get(0).startsWith("GET http://api.invalid:" + port + "/repos/o/r/releases"),
+                    proxy.seen().toString());
+            assertTrue(proxy.seen().size() >= 3, "the list, the asset and its redirect: " + proxy.seen());
+
+            env.put("NO_PROXY", "api.invalid");
+            int before = proxy.seen().size();
+            RegistryException e = assertThrows(RegistryException.class,
+                    () -> Registry.parse("ghr://o/r", env, "linux", "amd64").latest());
+            assertTrue(e.isTransient(), e.getMessage());
+            assertEquals(before, proxy.seen().size(), "NO_PROXY: straight to api.invalid, which does not resolve");
+        }
+    }
+
+    @Test
+    void anUnusableProxyIsRefusedWhenTheRegistryIsParsed() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Registry.parse("ghr://o/r", Map.of("HTTPS_PROXY", "http://u:pw@proxy:1"), "linux", "amd64"));
+        assertEquals("HTTPS_PROXY: proxy credentials are not supported", e.getMessage());
+    }
 }

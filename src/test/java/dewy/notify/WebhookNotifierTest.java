@@ -136,4 +136,28 @@ class WebhookNotifierTest {
             assertFalse(log.all().contains("HOOKSECRET") || log.all().contains("/services/"), log.all());
         }
     }
+
+    @Test
+    void goesThroughHttpProxyUnlessNoProxySaysOtherwise() throws Exception {
+        CapturedLog log = new CapturedLog();
+        try (Receiver r = Receiver.always(Receiver.Answer.ok(""));
+                dewy.net.RecordingProxy proxy = new dewy.net.RecordingProxy()) {
+            // hooks.invalid never resolves: only the proxy (which sends it to 127.0.0.1) can deliver
+            String hook = "webhook+http://hooks.invalid:" + r.port() + "/hook";
+            try (Notifications n = Notifications.create(List.of(hook), Map.of("HTTP_PROXY", proxy.url()), log,
+                    Duration.ofSeconds(5))) {
+                n.publish(Event.info("started", "through the proxy", null));
+                assertTrue(n.flush(Duration.ofSeconds(10)));
+                assertEquals("/hook", r.take().path());
+                assertEquals(List.of("POST http://hooks.invalid:" + r.port() + "/hook"), proxy.seen());
+            }
+            try (Notifications n = Notifications.create(List.of(hook),
+                    Map.of("HTTP_PROXY", proxy.url(), "NO_PROXY", ".invalid"), log, Duration.ofSeconds(5))) {
+                n.publish(Event.info("started", "straight to the host", null));
+                assertTrue(n.flush(Duration.ofSeconds(10)));
+                assertEquals(1, proxy.seen().size(), "bypassed");
+                assertTrue(r.drain().isEmpty(), "hooks.invalid does not resolve: nothing arrives");
+            }
+        }
+    }
 }
