@@ -90,7 +90,8 @@ public final class Notifications implements Notices, AutoCloseable {
 
     /** The tests' way in: their own log and a short timeout. */
     static Notifications create(List<String> urls, Map<String, String> env, LogSink log, Duration timeout) {
-        Http http = new Http(timeout, dewy.net.Proxies.fromEnv(env));
+        // only notifiers need a proxy: a log-only dewy (file:// deploys) never reads HTTPS_PROXY
+        Http http = new Http(timeout, urls.isEmpty() ? null : dewy.net.Proxies.fromEnv(env));
         List<Notifier> list = new ArrayList<>();
         for (String u : urls) {
             list.add(NotifierUrls.parse(u, env, http));

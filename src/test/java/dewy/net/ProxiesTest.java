@@ -69,4 +69,13 @@ class ProxiesTest {
                 .startsWith("HTTP_PROXY: want http://HOST:PORT"));
         assertThrows(IllegalArgumentException.class, () -> Proxies.fromEnv(Map.of("HTTPS_PROXY", "http://bad host:1")));
     }
+
+    @Test
+    void onlyWhatTalksHttpReadsTheProxy() {
+        Map<String, String> env = Map.of("HTTPS_PROXY", "http://u:pw@proxy:1");
+        dewy.notify.Notifications.create(java.util.List.of(), env).close(); // log only: no HTTP, no proxy
+        dewy.deploy.Registry.parse("file:///srv/releases", env); // a directory: no HTTP, no proxy
+        assertThrows(IllegalArgumentException.class,
+                () -> dewy.notify.Notifications.create(java.util.List.of("webhook+https://h/x"), env));
+    }
 }
