@@ -110,6 +110,11 @@ def main():
         pid = os.fork()
         if pid == 0:  # the child: only async-safe-ish work until exec, we are single-threaded
             try:
+                # as dewy does for its generations: default dispositions, whatever we inherited (nohup ignores
+                # HUP, and a JVM started with HUP ignored silently keeps it ignored: no reload handler)
+                for sig in (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGUSR1,
+                            signal.SIGUSR2, signal.SIGPIPE):
+                    signal.signal(sig, signal.SIG_DFL)
                 if a.env in ("both", "systemd") and systemd and a.listen_pid == "self":
                     env["LISTEN_PID"] = str(os.getpid())
                 devnull = os.open(os.devnull, os.O_RDONLY)

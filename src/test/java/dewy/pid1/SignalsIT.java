@@ -61,6 +61,30 @@ class SignalsIT {
         }
     }
 
+    /**
+     * {@code nohup dewy ...}, or a shell's background job: dewy starts with HUP, INT, QUIT (and here TERM) ignored.
+     * Signals blocked in every thread are still queued while ignored (Linux), so the signalfd sees them all.
+     */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(value = Mode.class, names = {"PID1", "SUBREAPER"})
+    void signalsDewyInheritedAsIgnoredStillWork(Mode mode) throws Exception {
+        Path rec = tmp.resolve("rec");
+        List<String> ignoring = List.of("env", "--ignore-signal=HUP,INT,QUIT,TERM");
+        try (Dewy dewy = Dewy.startWrapped(ignoring, mode, tmp, java.util.Map.of(),
+                TestApp.command(List.of(), "record", rec, 42))) {
+            Dewy.awaitLines(rec, "ready", 1, Duration.ofSeconds(20));
+            dewy.awaitStarted();
+            String status = Dewy.read(Path.of("/proc/" + dewy.pid() + "/status"));
+            long ignored = Long.parseUnsignedLong(status.replaceAll("(?s).*SigIgn:\\s*([0-9a-f]+).*", "$1"), 16);
+            assertEquals(0x4007L, ignored & 0x4007L, "the premise: dewy runs with HUP, INT, QUIT and TERM ignored; "
+                    + status);
+            dewy.signal(Signals.SIGHUP);
+            Dewy.awaitLines(rec, "sig 1", 1, Duration.ofSeconds(5));
+            dewy.signal(Signals.SIGINT);
+            assertEquals(42, dewy.awaitExit(Duration.ofSeconds(15)), "INT drains");
+        }
+    }
+
     @ParameterizedTest(name = "{0} drains")
     @ValueSource(ints = {Signals.SIGTERM, Signals.SIGINT, Signals.SIGQUIT})
     void termIntAndQuitDrainAndExitWithTheChildsStatus(int drainSignal) throws Exception {
