@@ -5,7 +5,6 @@ import dewy.deploy.Scheduler;
 import dewy.notify.Event;
 import dewy.notify.Notices;
 import dewy.supervisor.Lifecycle;
-import java.io.IOException;
 
 /**
  * The supervisor's lifecycle, told to people: every call only enqueues (the notifiers deliver from their own
@@ -62,13 +61,6 @@ final class Announcements implements Lifecycle {
 
     /** The release current points to (a readlink, on the loop's thread: cheap), or null without deploys. */
     private String version() {
-        if (releases == null) {
-            return null;
-        }
-        try {
-            return releases.currentTag();
-        } catch (IOException e) {
-            return null;
-        }
+        return releases == null ? null : releases.currentTag();
     }
 }

@@ -183,15 +183,7 @@ final class Server {
                 });
     }
 
-        private static String currentTag(Releases releases) {
-        try {
-            return releases == null ? null : releases.currentTag();
-        } catch (IOException e) {
-            return null;
-        }
-    }
-
-    /** When systemd started dewy with Type=notify, dewy reports its own readiness and drain to it. */
+        /** When systemd started dewy with Type=notify, dewy reports its own readiness and drain to it. */
     private static SystemdNotify systemdNotify(Posix posix, Map<String, String> env) {
         String socket = env.get("NOTIFY_SOCKET");
         if (socket == null || socket.isEmpty()) {
@@ -330,13 +322,13 @@ final class Server {
         }
         if (resources.notes != null) {
             resources.notes.publish(Event.info(Event.STARTED, "dewy " + Main.version() + " started: "
-                    + config.command().get(0), currentTag(releases)));
+                    + config.command().get(0), releases == null ? null : releases.currentTag()));
             Log.info("notifiers", "to", String.join(", ", resources.notes.describe()));
         }
         if (resources.scheduler != null) {
             Log.info("pull deploys", "registry", registry.describe(), "interval",
                     Durations.format(config.deploy().interval()), "workdir", config.deploy().workdir().toAbsolutePath(),
-                    "current", String.valueOf(currentTag(releases)));
+                    "current", String.valueOf(releases.currentTag()));
             resources.scheduler.start();
         }
         int status = EventLoop.run(posix, supervisor, inbox);

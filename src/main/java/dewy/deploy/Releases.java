@@ -105,10 +105,17 @@ public final class Releases {
         }
     }
 
-    /** The tag of the current release, or null when there is none or its name is not {@code <tag>_<time>}. */
-    public String currentTag() throws IOException {
-        Path target = currentTarget();
-        return target == null ? null : tagOf(target);
+    /**
+     * The tag of the current release, or null when there is none, its name is not {@code <tag>_<time>}, or the link
+     * cannot be read: every caller (the scheduler, notifications, start-up) treats all three as "no version".
+     */
+    public String currentTag() {
+        try {
+            Path target = currentTarget();
+            return target == null ? null : tagOf(target);
+        } catch (IOException e) {
+            return null;
+        }
     }
 
     /** Creates an empty, hidden {@code releases/.staging-<tag>-<random>} to unpack a release into. */

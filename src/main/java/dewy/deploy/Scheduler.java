@@ -80,7 +80,7 @@ public final class Scheduler {
         this.loop = loop;
         this.notes = notes;
         this.sleeper = sleeper;
-        this.snapshot = new Snapshot(registry.describe(), currentTag(), -1, true, "not checked yet", List.of());
+        this.snapshot = new Snapshot(registry.describe(), releases.currentTag(), -1, true, "not checked yet", List.of());
     }
 
     /** The last check's outcome, for /status; any thread. */
@@ -107,7 +107,11 @@ public final class Scheduler {
         }
     }
 
-    /** After the loop has ended: wait a little for the thread, then remove what an abandoned deploy left. */
+    /**
+     * After the loop has ended: waits a little for the thread, which removes what an abandoned deploy left on its
+     * way out (the fetcher its partial download, {@link #run} the staging directory). A thread still stuck after
+     * {@code bound} dies with the JVM; the next start's clean-up removes its staging directory.
+     */
     public void awaitStopped(Duration bound) {
         stop();
         Thread t = thread;
@@ -118,7 +122,6 @@ public final class Scheduler {
                 Thread.currentThread().interrupt();
             }
         }
-        cleanStaging();
     }
 
     private void run() {
@@ -156,7 +159,7 @@ public final class Scheduler {
     private void record() {
         List<String> tags = new ArrayList<>(failed);
         java.util.Collections.sort(tags);
-        snapshot = new Snapshot(registry.describe(), currentTag(), System.currentTimeMillis(), lastOk, lastResult,
+        snapshot = new Snapshot(registry.describe(), releases.currentTag(), System.currentTimeMillis(), lastOk, lastResult,
                 List.copyOf(tags));
     }
 
@@ -176,7 +179,7 @@ public final class Scheduler {
             Log.debug("no release in the registry yet", "registry", registry.describe());
             return config.interval();
         }
-        String current = currentTag();
+        String current = releases.currentTag();
         SemVer running = current == null ? null : SemVer.parse(current);
         if (running != null && release.version().compareTo(running) <= 0) {
             result(true, "up to date");
@@ -206,7 +209,7 @@ public final class Scheduler {
         Log.warn("registry check failed; the running version keeps serving", "registry", registry.describe(),
                 "error", message, "transient", transientFailure, "next_check", dewy.cli.Durations.format(backoff));
         if (errorStreak == 1) { // once per streak: a registry down for hours is one message, until it answers again
-            notes.publish(Event.error(Event.ERROR, "registry check failed: " + message, currentTagOrNull()));
+            notes.publish(Event.error(Event.ERROR, "registry check failed: " + message, releases.currentTag()));
         }
         return backoff;
     }
@@ -390,22 +393,8 @@ public final class Scheduler {
 
     private void cleanStaging() {
         try {
-            releases.cleanStaging();
-            Path cache = cacheDir();
-            if (Files.isDirectory(cache)) {
-                try (var tags = Files.list(cache)) {
-                    for (Path tag : (Iterable<Path>) tags::iterator) {
-                        try (var files = Files.list(tag)) {
-                            for (Path f : (Iterable<Path>) files::iterator) {
-                                if (f.getFileName().toString().endsWith(".part")) {
-                                    Files.deleteIfExists(f);
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        } catch (IOException | UncheckedIOException e) {
+            releases.cleanStaging(); // a partial download is the fetcher's to delete, and it does
+        } catch (IOException e) {
             Log.debug("cannot clean the staging area", "error", e.getMessage());
         }
     }
@@ -420,18 +409,6 @@ public final class Scheduler {
 
     private Path cacheDir() {
         return config.workdir().resolve("cache");
-    }
-
-    private String currentTag() {
-        try {
-            return releases.currentTag();
-        } catch (IOException e) {
-            return null;
-        }
-    }
-
-    private String currentTagOrNull() {
-        return currentTag();
     }
 
     private static String orNone(String tag) {
