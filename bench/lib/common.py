@@ -148,6 +148,16 @@ def stop_tree(popen, init_pid, sig=signal.SIGTERM, timeout=10.0):
     return rc, time.monotonic() - t0, killed
 
 
+def terminate(popen, timeout=10.0):
+    """TERM a child process of ours, SIGKILL it if it outlives timeout; returns its exit status."""
+    popen.terminate()
+    try:
+        return popen.wait(timeout)
+    except subprocess.TimeoutExpired:
+        popen.kill()
+        return popen.wait()
+
+
 def variant_env(java=None, opts=None):
     env = dict(os.environ)
     for k in ("JAVA", "DEWY_JAVA_OPTS", "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS"):

@@ -43,7 +43,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import UNSHARE, dewy_events, log, stop_tree, summary, variant_env, wait_for_child, write_json  # noqa: E402
+from common import (UNSHARE, dewy_events, log, stop_tree, summary, terminate, variant_env,  # noqa: E402
+                    wait_for_child, write_json)  # noqa: E402
 from restart import free_port  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -261,21 +262,23 @@ def breakdown(events, tag, t_pub):
     return out
 
 
+def registry(a, reg, kind, name):
+    """(fake GitHub API process or None, registry URL, extra env) for releases published into reg."""
+    if kind != "ghr":
+        return None, f"file://{reg}", None
+    fake = subprocess.Popen([PY, os.path.join(HERE, "fakegh.py"), "--root", reg], stdout=subprocess.PIPE,
+                            stderr=open(os.path.join(a.logdir, f"deploy-{name}-fakegh.stderr"), "wb"))
+    line = fake.stdout.readline().decode().split()
+    if len(line) != 2 or line[0] != "port":
+        terminate(fake)
+        raise Bounded("the fake GitHub API did not start")
+    return fake, "ghr://o/r", {"GITHUB_API_URL": f"http://127.0.0.1:{line[1]}"}
+
+
 def latency_dewy(a, tmp, kind):
     reg = os.path.join(tmp, f"reg-{kind}")
     os.makedirs(reg)
-    fake = None
-    env_extra = None
-    if kind == "ghr":
-        fake = subprocess.Popen([PY, os.path.join(HERE, "fakegh.py"), "--root", reg], stdout=subprocess.PIPE,
-                                stderr=open(os.path.join(a.logdir, "deploy-fakegh.stderr"), "wb"))
-        line = fake.stdout.readline().decode().split()
-        if len(line) != 2 or line[0] != "port":
-            raise Bounded("the fake GitHub API did not start")
-        env_extra = {"GITHUB_API_URL": f"http://127.0.0.1:{line[1]}"}
-        url = "ghr://o/r"
-    else:
-        url = f"file://{reg}"
+    fake, url, env_extra = registry(a, reg, kind, "latency")
     publish(reg, "v1.0.0", tiny_release(tmp, "v1.0.0"))
     d = Dewy(a, tmp, f"latency-{kind}", url, env_extra)
     rng = random.Random(5)
@@ -308,8 +311,7 @@ def latency_dewy(a, tmp, kind):
     finally:
         stopped = d.stop()
         if fake:
-            fake.terminate()
-            fake.wait(10)
+            terminate(fake)
     return {"registry": url, "cmd": d.cmd, "samples": samples, "stop": stopped, **summaries(samples)}
 
 
@@ -400,12 +402,7 @@ def classic(a, tmp):
             log(f"deploy classic: {tag} serving after {s['to_first_new_ms']:.0f} ms (install {s['install_ms']:.0f}, "
                 f"stop {s['stop_ms']:.0f}), {s['failed']} failed polls")
     finally:
-        app.terminate()
-        try:
-            app.wait(10)
-        except subprocess.TimeoutExpired:
-            app.kill()
-            app.wait()
+        terminate(app)
         errf.close()
     out = {"samples": samples}
     for k in ("to_first_new_ms", "install_ms", "copy_ms", "verify_ms", "unpack_ms", "swap_ms", "stop_ms",
@@ -453,18 +450,7 @@ def memory(a, tmp, kind, size, big_archive):
     name = f"mem-{kind}-{size}"
     reg = os.path.join(tmp, f"reg-{name}")
     os.makedirs(reg)
-    fake = None
-    env_extra = None
-    if kind == "ghr":
-        fake = subprocess.Popen([PY, os.path.join(HERE, "fakegh.py"), "--root", reg], stdout=subprocess.PIPE,
-                                stderr=subprocess.DEVNULL)
-        line = fake.stdout.readline().decode().split()
-        if len(line) != 2:
-            raise Bounded("the fake GitHub API did not start")
-        env_extra = {"GITHUB_API_URL": f"http://127.0.0.1:{line[1]}"}
-        url = "ghr://o/r"
-    else:
-        url = f"file://{reg}"
+    fake, url, env_extra = registry(a, reg, kind, name)
     gclog = os.path.join(a.logdir, f"deploy-{name}-gc.log")
     publish(reg, "v1.0.0", tiny_release(tmp, "v1.0.0"))
     d = Dewy(a, tmp, name, url, env_extra, java_opts=f"-Xlog:gc:file={gclog}")
@@ -510,8 +496,7 @@ def memory(a, tmp, kind, size, big_archive):
     finally:
         out["stop"] = d.stop()
         if fake:
-            fake.terminate()
-            fake.wait(10)
+            terminate(fake)
         out["gc"] = gc_summary(gclog)
         shutil.rmtree(d.work, ignore_errors=True)  # 400 MB: cache + unpacked release
         shutil.rmtree(reg, ignore_errors=True)

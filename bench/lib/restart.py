@@ -28,7 +28,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import UNSHARE, children, dewy_events, log, stop_tree, summary, variant_env, wait_for_child, write_json  # noqa: E402
+from common import (UNSHARE, children, dewy_events, log, stop_tree, summary, terminate, variant_env,  # noqa: E402
+                    wait_for_child, write_json)  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 APP = os.path.normpath(os.path.join(HERE, "..", "..", "docker", "examples", "python", "app.py"))
@@ -132,12 +133,7 @@ class Load:
             raise Bounded("the load generator did not start")
 
     def stop(self):
-        self.p.terminate()
-        try:
-            self.p.wait(30)
-        except subprocess.TimeoutExpired:
-            self.p.kill()
-            self.p.wait()
+        terminate(self.p, 30)
         self.err.close()
         with open(self.out) as f:
             return json.load(f)["records"]
@@ -265,12 +261,7 @@ def run_baseline(a, tmp):
         out.update(restarts=restart_figures(windows, records))
         out["log"] = {"new_ready_ms": summary(new_ready)}
     finally:
-        app.terminate()
-        try:
-            app.wait(10)
-        except subprocess.TimeoutExpired:
-            app.kill()
-        out["term"] = {"returncode": app.wait()}
+        out["term"] = {"returncode": terminate(app)}
         errlog.close()
         nsock.close()
     return out
