@@ -1,13 +1,11 @@
 package dewy.deploy;
 
 import dewy.log.Log;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.URI;
 import java.net.URISyntaxException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -38,7 +36,6 @@ import java.util.List;
  * missing {@code DIR} is a transient error: the volume may not be mounted yet.
  */
 public final class FileRegistry implements Registry {
-    private static final long MAX_TEXT_BYTES = 1L << 20;
 
     private final String url;
     private final Path dir;
@@ -134,21 +131,7 @@ public final class FileRegistry implements Registry {
     }
 
     @Override
-    public void download(Asset asset, Path file, long maxBytes, Duration timeout)
-            throws IOException, InterruptedException {
-        try (OutputStream out = Files.newOutputStream(file)) {
-            copy(asset, out, maxBytes, timeout);
-        }
-    }
-
-    @Override
-    public String text(Asset asset, Duration timeout) throws IOException, InterruptedException {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        copy(asset, out, MAX_TEXT_BYTES, timeout);
-        return out.toString(StandardCharsets.UTF_8);
-    }
-
-    private void copy(Asset asset, OutputStream out, long maxBytes, Duration timeout)
+    public void copy(Asset asset, OutputStream out, long maxBytes, Duration timeout)
             throws IOException, InterruptedException {
         String what = "registry " + url + ": " + asset.name();
         long deadline = System.nanoTime() + timeout.toNanos();

@@ -19,8 +19,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
@@ -47,7 +45,6 @@ public final class GitHubRegistry implements Registry {
     static final int MAX_REDIRECTS = 5;
     static final Duration API_TIMEOUT = Duration.ofSeconds(30);
     static final long MAX_PAGE_BYTES = 32L << 20; // 100 releases with their assets: far less in practice
-    static final long MAX_TEXT_BYTES = 1L << 20;
 
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]+");
     private static final Pattern NEXT = Pattern.compile("<([^>]*)>\\s*;[^,]*\\brel=\"?next\"?");
@@ -207,18 +204,9 @@ public final class GitHubRegistry implements Registry {
     }
 
     @Override
-    public void download(Asset asset, Path file, long maxBytes, Duration timeout)
+    public void copy(Asset asset, OutputStream out, long maxBytes, Duration timeout)
             throws IOException, InterruptedException {
-        try (OutputStream out = Files.newOutputStream(file)) {
-            get(asset.location(), "application/octet-stream", out, maxBytes, timeout, asset.name());
-        }
-    }
-
-    @Override
-    public String text(Asset asset, Duration timeout) throws IOException, InterruptedException {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        get(asset.location(), "application/octet-stream", out, MAX_TEXT_BYTES, timeout, asset.name());
-        return out.toString(StandardCharsets.UTF_8);
+        get(asset.location(), "application/octet-stream", out, maxBytes, timeout, asset.name());
     }
 
     /**

@@ -1,6 +1,10 @@
 package dewy.deploy;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -14,14 +18,29 @@ public interface Registry {
     /** The newest eligible release with its artifact chosen, or null when there is none yet. */
     Release latest() throws IOException, InterruptedException;
 
-    /**
-     * Streams the asset to file (created or truncated); at most maxBytes, within timeout overall (a stalled body must
-     * not hang forever). Honours Thread interrupts (throws InterruptedException or InterruptedIOException promptly).
-     */
-    void download(Asset asset, Path file, long maxBytes, Duration timeout) throws IOException, InterruptedException;
+    /** What {@link #text} reads at most. */
+    long MAX_TEXT_BYTES = 1L << 20;
 
-    /** A small text asset (checksum files), at most 1 MiB. */
-    String text(Asset asset, Duration timeout) throws IOException, InterruptedException;
+    /**
+     * Streams the asset's bytes to {@code out}: at most maxBytes, within timeout overall (a stalled body must not hang
+     * forever). Honours Thread interrupts (throws InterruptedException or InterruptedIOException promptly).
+     */
+    void copy(Asset asset, OutputStream out, long maxBytes, Duration timeout) throws IOException, InterruptedException;
+
+    /** Streams the asset to file (created or truncated), as {@link #copy} does. */
+    default void download(Asset asset, Path file, long maxBytes, Duration timeout)
+            throws IOException, InterruptedException {
+        try (OutputStream out = Files.newOutputStream(file)) {
+            copy(asset, out, maxBytes, timeout);
+        }
+    }
+
+    /** A small text asset (checksum files), at most {@link #MAX_TEXT_BYTES}. */
+    default String text(Asset asset, Duration timeout) throws IOException, InterruptedException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        copy(asset, out, MAX_TEXT_BYTES, timeout);
+        return out.toString(StandardCharsets.UTF_8);
+    }
 
     /** For logs: the URL as given, never a token. */
     String describe();
