@@ -44,6 +44,9 @@ public final class CommandLine {
                             + "(still alive after it), exec:CMD (sh -c CMD exits 0; retried every 200ms)"),
             new Option("ready-timeout", null, "DURATION", "60s",
                     "a new generation not ready by then is stopped; the running one keeps serving"),
+            new Option("signal-group", null, null, "false",
+                    "send forwarded, restart and stop signals to the application's whole process group, not only to "
+                            + "its main process (for a wrapper shell that does not exec)"),
             new Option("restart-signal", null, "SIGNAL", "TERM",
                     "signal to the older generations once the new one is ready (not HUP: it means reload)"),
             new Option("drain-delay", null, "DURATION", "0s",
@@ -169,6 +172,7 @@ public final class CommandLine {
                 .statusFile(path(value(values, env, "status-file")))
                 .deploy(deploy(values, env))
                 .notifiers(words(value(values, env, "notifier")))
+                .signalGroup(bool(value(values, env, "signal-group")))
                 .build();
     }
 

@@ -22,11 +22,14 @@ import java.util.List;
  * @param statusFile    where dewy writes one {@code generation:pid} line per live generation, or null
  * @param deploy        pull deploys, or null without {@code --registry}
  * @param notifiers     {@code --notifier} URLs (Slack, webhooks); the log always gets every event
+ * @param signalGroup   forwarded, restart and stop signals go to each generation's process group, not only to its
+ *                      main process ({@code --signal-group}, dumb-init's default)
  */
 public record Config(Log.Level logLevel, Log.Format logFormat, Duration gracePeriod, int stopSignal,
                      List<String> command, List<ListenSpec> ports, int backlog, Readiness readiness,
                      Duration readyTimeout, int restartSignal, Duration drainDelay, RestartPolicy restart,
-                     ListenSpec admin, Path pidFile, Path statusFile, DeployConfig deploy, List<String> notifiers) {
+                     ListenSpec admin, Path pidFile, Path statusFile, DeployConfig deploy, List<String> notifiers,
+                     boolean signalGroup) {
     public Config {
         command = List.copyOf(command);
         ports = List.copyOf(ports);
@@ -57,6 +60,7 @@ public record Config(Log.Level logLevel, Log.Format logFormat, Duration gracePer
         private Path statusFile;
         private DeployConfig deploy;
         private List<String> notifiers = List.of();
+        private boolean signalGroup;
 
         private Builder(List<String> command) {
             this.command = command;
@@ -142,9 +146,15 @@ public record Config(Log.Level logLevel, Log.Format logFormat, Duration gracePer
             return this;
         }
 
+        public Builder signalGroup(boolean v) {
+            signalGroup = v;
+            return this;
+        }
+
         public Config build() {
             return new Config(logLevel, logFormat, gracePeriod, stopSignal, command, ports, backlog, readiness,
-                    readyTimeout, restartSignal, drainDelay, restart, admin, pidFile, statusFile, deploy, notifiers);
+                    readyTimeout, restartSignal, drainDelay, restart, admin, pidFile, statusFile, deploy, notifiers,
+                    signalGroup);
         }
     }
 }

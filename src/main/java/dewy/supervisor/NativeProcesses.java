@@ -89,7 +89,12 @@ public final class NativeProcesses implements Processes {
     }
 
     @Override
-    public boolean signalApp(int pid, int signal) {
+    public boolean signalProcess(int pid, int signal) {
+        return posix.kill(pid, signal) == 0;
+    }
+
+    @Override
+    public boolean signalGroup(int pid, int signal) {
         if (posix.kill(-pid, signal) == 0) {
             return true;
         }

@@ -21,8 +21,11 @@ public interface Processes {
     /** Every child that has exited since the last call, and whether any child (alive or zombie) remains. */
     Posix.Reaped reap();
 
-    /** Signals the application's process group, or the process alone if it left the group; false when both are gone. */
-    boolean signalApp(int pid, int signal);
+    /** Signals one process (a generation's main process); false when it is gone. */
+    boolean signalProcess(int pid, int signal);
+
+    /** Signals a process group, or its leader alone if it left the group; false when both are gone. */
+    boolean signalGroup(int pgid, int signal);
 
     /** Whether any process is left in the group. */
     boolean groupExists(int pgid);

@@ -280,7 +280,7 @@ public final class Supervisor {
                 continue;
             }
             any = true;
-            if (processes.signalApp(g.pid, sig)) {
+            if (signalMain(g, sig)) {
                 Log.debug("forwarded", "signal", Signals.name(sig), "generation", g.number, "pid", g.pid);
             } else {
                 Log.debug("application already gone", "signal", Signals.name(sig), "pid", g.pid);
@@ -526,7 +526,7 @@ public final class Supervisor {
             if (t.deadline != NONE && now >= t.deadline) {
                 Log.warn("task timed out; sending SIGKILL", "task", t.task.name(), "pid", t.pid,
                         "timeout", Durations.format(t.task.timeout()));
-                processes.signalApp(t.pid, SIGKILL);
+                processes.signalGroup(t.pid, SIGKILL);
                 t.deadline = NONE;
             }
         }
@@ -564,7 +564,7 @@ public final class Supervisor {
                 if (!g.killSent) {
                     Log.warn("generation did not stop within the grace period; sending SIGKILL", "generation",
                             g.number, "pgid", g.pid, "grace", Durations.format(config.gracePeriod()));
-                    processes.signalApp(g.pid, SIGKILL);
+                    processes.signalGroup(g.pid, SIGKILL);
                     g.killSent = true;
                     g.stopDeadline = now + KILL_WAIT.toNanos();
                 } else {
@@ -594,7 +594,7 @@ public final class Supervisor {
 
     private void endCheck(Generation g) {
         if (g.checkPid != 0) {
-            processes.signalApp(g.checkPid, SIGKILL);
+            processes.signalGroup(g.checkPid, SIGKILL);
             g.checkPid = 0;
         }
         g.nextCheck = NONE;
@@ -688,7 +688,18 @@ public final class Supervisor {
         endCheck(g);
         g.stopDeadline = now + config.gracePeriod().toNanos();
         g.killSent = false;
-        askToStop(signal, s -> processes.signalApp(g.pid, s));
+        askToStop(signal, s -> signalMain(g, s));
+    }
+
+    /**
+     * Forwarded signals, the restart signal and the stop signal go to the generation's main process only, as
+     * systemd's KillMode=mixed, start_server and tini do: preforking servers (gunicorn, uWSGI, Starman) handle them
+     * in the master and lose requests when their workers get them too. {@code --signal-group} sends them to the
+     * whole process group instead (dumb-init's default), for a wrapper shell that does not exec. SIGKILL always
+     * goes to the group.
+     */
+    private boolean signalMain(Generation g, int signal) {
+        return config.signalGroup() ? processes.signalGroup(g.pid, signal) : processes.signalProcess(g.pid, signal);
     }
 
     /** The signal, then CONT so a suspended application can act on it (as systemd does). */
@@ -720,7 +731,7 @@ public final class Supervisor {
         }
         for (RunningTask t : tasks) {
             Log.info("stopping a running task", "task", t.task.name(), "pid", t.pid);
-            askToStop(config.stopSignal(), sig -> processes.signalApp(t.pid, sig));
+            askToStop(config.stopSignal(), sig -> processes.signalGroup(t.pid, sig));
         }
         if (phase == Phase.LEFTOVERS || phase == Phase.KILLED || phase == Phase.DONE) {
             return; // the application is already gone; the leftovers have their deadline
@@ -850,7 +861,7 @@ public final class Supervisor {
         g.state = Generation.State.STOPPING;
         g.stopDeadline = now + config.gracePeriod().toNanos();
         if (processes.groupExists(g.pid)) {
-            askToStop(config.stopSignal(), s -> processes.signalApp(g.pid, s));
+            askToStop(config.stopSignal(), s -> processes.signalGroup(g.pid, s));
         }
     }
 
@@ -944,7 +955,7 @@ public final class Supervisor {
     private void killEverything() {
         for (Generation g : generations) {
             if (!g.exited) { // what an exited leader left in its group is among the descendants below
-                processes.signalApp(g.pid, SIGKILL);
+                processes.signalGroup(g.pid, SIGKILL);
             }
             g.killSent = true;
             g.stopDeadline = NONE;

@@ -269,7 +269,7 @@ class DeploySupervisorTest {
         CompletableFuture<Integer> exit = new CompletableFuture<>();
         s.request(new Request.Task("after-deploy-hook", "sleep 99", List.of(), Duration.ofSeconds(5), exit));
         later(s, Duration.ofSeconds(6));
-        assertEquals(List.of(sent(101, SIGKILL)), procs.sent);
+        assertEquals(List.of(new FakeProcesses.Sent("-101", SIGKILL)), procs.sent);
         exits(s, 101, WaitStatus.ofSignal(SIGKILL));
         assertEquals(137, exit.getNow(null));
     }
@@ -280,7 +280,7 @@ class DeploySupervisorTest {
         CompletableFuture<Integer> exit = new CompletableFuture<>();
         s.request(new Request.Task("hook", "sleep 99", List.of(), Duration.ofMinutes(5), exit));
         s.handle(signal(SIGTERM));
-        assertTrue(procs.sentTo("101").contains(new FakeProcesses.Sent("101", SIGTERM)), procs.sent.toString());
+        assertTrue(procs.sentTo("-101").contains(new FakeProcesses.Sent("-101", SIGTERM)), procs.sent.toString());
         CompletableFuture<Integer> late = new CompletableFuture<>();
         s.request(new Request.Task("hook", "true", List.of(), Duration.ofMinutes(5), late));
         assertTrue(late.isCompletedExceptionally());

@@ -14,7 +14,7 @@ import java.util.Set;
 
 /** A process table in memory: tests decide who exits when, and read back every signal the supervisor sent. */
 final class FakeProcesses implements Processes {
-    /** One call the supervisor made; {@code target} is a pid, or "descendants", or "self". */
+    /** One call the supervisor made; {@code target} is a pid, "-PGID" for a group, "descendants", or "self". */
     record Sent(String target, int signal) {
     }
 
@@ -125,9 +125,16 @@ final class FakeProcesses implements Processes {
     }
 
     @Override
-    public boolean signalApp(int pid, int signal) {
+    public boolean signalProcess(int pid, int signal) {
         sent.add(new Sent(Integer.toString(pid), signal));
-        return children.contains(pid) || groups.contains(pid);
+        return children.contains(pid);
+    }
+
+    /** Recorded as "-PGID", as kill(2) spells a process group. */
+    @Override
+    public boolean signalGroup(int pgid, int signal) {
+        sent.add(new Sent("-" + pgid, signal));
+        return children.contains(pgid) || groups.contains(pgid);
     }
 
     @Override

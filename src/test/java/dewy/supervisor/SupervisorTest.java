@@ -142,7 +142,7 @@ class SupervisorTest {
         later(s, Duration.ofNanos(GRACE - 1));
         assertTrue(procs.sent.stream().noneMatch(x -> x.signal() == SIGKILL), "no KILL before the grace period ends");
         later(s, Duration.ofNanos(1));
-        assertEquals(new FakeProcesses.Sent("100", SIGKILL), procs.sent.get(procs.sent.size() - 1));
+        assertEquals(new FakeProcesses.Sent("-100", SIGKILL), procs.sent.get(procs.sent.size() - 1));
         ends(s, 100, WaitStatus.ofSignal(SIGKILL));
         assertEquals(List.of(100, 101), procs.spawned);
     }
@@ -220,7 +220,7 @@ class SupervisorTest {
         later(s, Duration.ofNanos(GRACE - 1));
         assertEquals(2, procs.sent.size());
         later(s, Duration.ofNanos(1));
-        assertEquals(List.of(new FakeProcesses.Sent("100", SIGKILL), new FakeProcesses.Sent("descendants", SIGKILL)),
+        assertEquals(List.of(new FakeProcesses.Sent("-100", SIGKILL), new FakeProcesses.Sent("descendants", SIGKILL)),
                 procs.sent.subList(2, 4));
         assertFalse(s.done(), "waits to reap what it killed");
         ends(s, 100, WaitStatus.ofSignal(SIGKILL));

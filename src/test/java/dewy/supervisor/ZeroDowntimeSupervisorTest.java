@@ -150,7 +150,7 @@ class ZeroDowntimeSupervisorTest {
         later(s, GRACE.minusNanos(1));
         assertEquals(2, procs.sent.size());
         later(s, Duration.ofNanos(1));
-        assertEquals(sent(100, SIGKILL), procs.sent.get(2));
+        assertEquals(new FakeProcesses.Sent("-100", SIGKILL), procs.sent.get(2));
     }
 
     @Test
@@ -177,7 +177,7 @@ class ZeroDowntimeSupervisorTest {
         later(s, Duration.ofNanos(1));
         assertEquals(List.of(sent(101, SIGTERM), sent(101, SIGCONT)), procs.sent);
         later(s, GRACE);
-        assertEquals(sent(101, SIGKILL), procs.sent.get(2));
+        assertEquals(new FakeProcesses.Sent("-101", SIGKILL), procs.sent.get(2));
         exits(s, 101, WaitStatus.ofSignal(SIGKILL));
         assertTrue(procs.sentTo("100").isEmpty());
         assertTrue(last().ready());
@@ -393,12 +393,13 @@ class ZeroDowntimeSupervisorTest {
         s.handle(signal(SIGUSR1));
         procs.exit(101, WaitStatus.ofExit(3)); // the leader dies before READY=1; a member of its group lives on
         s.handle(signal(17));
-        assertEquals(List.of(sent(101, SIGTERM), sent(101, SIGCONT)), procs.sent, "the leftovers get the stop signal");
+        assertEquals(List.of(new FakeProcesses.Sent("-101", SIGTERM), new FakeProcesses.Sent("-101", SIGCONT)), procs.sent,
+                "the leftovers get the stop signal, as a group: their leader is gone");
         later(s, READY_TIMEOUT);
         assertEquals(Duration.ofSeconds(40).toNanos(), s.waitNanos(),
                 "the next deadline is the group's KILL; a stale readiness deadline would make the loop spin");
         later(s, Duration.ofSeconds(40));
-        assertEquals(sent(101, SIGKILL), procs.sent.get(2), "the group is killed at the end of the grace period");
+        assertEquals(new FakeProcesses.Sent("-101", SIGKILL), procs.sent.get(2), "the group is killed at the end of the grace period");
         procs.groups.remove(101);
         later(s, Duration.ofMillis(1));
         assertEquals(-1, s.waitNanos(), "gone: nothing left to wait for");
