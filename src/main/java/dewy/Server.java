@@ -287,13 +287,14 @@ final class Server {
                 }
             });
             resources.scheduler = scheduler(config.deploy(), registry, releases, inbox, resources.notes);
-            awaitRelease = !Files.exists(releases.current(), java.nio.file.LinkOption.NOFOLLOW_LINKS);
+            // no current, or one that dangles (its release was removed): nothing to run until the first deploy
+            awaitRelease = releases.currentTag() == null && !Files.isDirectory(releases.current());
         }
         if (resources.notes != null) {
             lifecycle = new Announcements(resources.notes, resources.scheduler, releases);
         }
         Supervisor supervisor = new Supervisor(config, starter, processes, Clock.SYSTEM, posix.pid(), lifecycle,
-                Publisher.of(resources.admin, config.statusFile(), systemdNotify(posix, env)));
+                Publisher.of(resources.admin, config.statusFile(), systemdNotify(posix, env)), releases);
         if (awaitRelease) {
             supervisor.awaitFirstRelease();
         } else {

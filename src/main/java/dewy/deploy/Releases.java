@@ -51,7 +51,7 @@ import java.util.regex.Pattern;
  * changing methods are synchronized because a rollback runs on the supervisor's loop while a stopped scheduler
  * cleans up after itself. Reading {@code current} never waits (the loop reads it for notifications).
  */
-public final class Releases {
+public final class Releases implements dewy.supervisor.ReleaseLink {
     private static final String RELEASES = "releases";
     private static final String CURRENT = "current";
     private static final String STAGING = ".staging-";
@@ -106,13 +106,14 @@ public final class Releases {
     }
 
     /**
-     * The tag of the current release, or null when there is none, its name is not {@code <tag>_<time>}, or the link
-     * cannot be read: every caller (the scheduler, notifications, start-up) treats all three as "no version".
+     * The tag of the current release, or null when there is none, it dangles, its name is not {@code <tag>_<time>},
+     * or the link cannot be read: every caller (the scheduler, notifications, start-up) treats all three as "no version".
      */
     public String currentTag() {
         try {
             Path target = currentTarget();
-            return target == null ? null : tagOf(target);
+            // a link that dangles (its release was removed by hand) names nothing that can run
+            return target == null || !Files.isDirectory(target) ? null : tagOf(target);
         } catch (IOException e) {
             return null;
         }

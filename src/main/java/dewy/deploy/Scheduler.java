@@ -6,7 +6,6 @@ import dewy.notify.Event;
 import dewy.notify.Notices;
 import dewy.supervisor.Request;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,9 +19,10 @@ import java.util.function.Consumer;
 
 /**
  * The pull-deploy loop, on its own thread: check the registry, and when a newer release is there, fetch and
- * verify it, run the before-hook, unpack, swap {@code current}, run the after-hook and ask the supervisor's loop
- * for a zero-downtime restart onto it. Everything that touches a child process (hooks, the restart, the rollback)
- * is a {@link Request} the loop carries out; this thread only waits for the answer, so checks never overlap.
+ * verify it and unpack it into a staging directory. Then it posts one {@link Request.Rollout} to the supervisor's
+ * loop, which owns the rest: the hooks, the move into place, the {@code current} swap, the restart, readiness, the
+ * rollback and the outcome. This thread only waits for the answer, so checks never overlap, and it never changes
+ * {@code current} itself. A check that throws (any Throwable) is logged, told, and retried with the backoff.
  *
  * <p>A release that failed (hook, verification, unpacking, readiness) is not tried again until a newer tag
  * appears or dewy restarts. Registry errors back off (doubling, at most {@link #MAX_BACKOFF}, or longer when the
@@ -134,18 +134,26 @@ public final class Scheduler {
                 if (stopped) {
                     break;
                 }
-                next = check();
+                try {
+                    next = check();
+                } catch (RuntimeException | Error e) {
+                    // No input may end deploys for good: a failed check is logged, told, retried with the backoff.
+                    next = checkFailed(e);
+                }
                 record();
             }
         } catch (InterruptedException e) {
             // stopped: the drain has begun
-        } catch (RuntimeException e) {
-            Log.error("deploy scheduler failed; no more deploys until dewy restarts", "error", e.toString());
-            notes.publish(Event.error(Event.ERROR, "deploy scheduler failed: " + e, null));
         } finally {
             cleanStaging();
             Log.debug("deploy scheduler stopped");
         }
+    }
+
+    private Duration checkFailed(Throwable e) {
+        cleanStaging();
+        Log.error("deploy check failed; the running version keeps serving", "error", e.toString());
+        return failedCheck("deploy check failed", e.toString(), true, null);
     }
 
     private String lastResult = "not checked yet";
@@ -196,8 +204,13 @@ public final class Scheduler {
     }
 
     private Duration registryFailed(String message, boolean transientFailure, Duration retryAfter) {
+        return failedCheck("registry check failed", message, transientFailure, retryAfter);
+    }
+
+    /** A check that failed: back off (doubling, or as the registry asks), tell people once per streak. */
+    private Duration failedCheck(String what, String message, boolean transientFailure, Duration retryAfter) {
         errorStreak++;
-        result(false, "registry check failed: " + message);
+        result(false, what + ": " + message);
         long factor = 1L << Math.min(errorStreak, 16);
         Duration backoff = config.interval().multipliedBy(factor);
         if (backoff.compareTo(MAX_BACKOFF) > 0) {
@@ -206,10 +219,10 @@ public final class Scheduler {
         if (retryAfter != null && retryAfter.compareTo(backoff) > 0) {
             backoff = retryAfter.compareTo(MAX_RETRY_AFTER) > 0 ? MAX_RETRY_AFTER : retryAfter;
         }
-        Log.warn("registry check failed; the running version keeps serving", "registry", registry.describe(),
+        Log.warn(what + "; the running version keeps serving", "registry", registry.describe(),
                 "error", message, "transient", transientFailure, "next_check", dewy.cli.Durations.format(backoff));
         if (errorStreak == 1) { // once per streak: a registry down for hours is one message, until it answers again
-            notes.publish(Event.error(Event.ERROR, "registry check failed: " + message, releases.currentTag()));
+            notes.publish(Event.error(Event.ERROR, what + ": " + message, releases.currentTag()));
         }
         return backoff;
     }
@@ -241,22 +254,9 @@ public final class Scheduler {
         notes.publish(Event.info(Event.DOWNLOADED, "downloaded " + tag + " (" + artifact + ", "
                 + size(file) + (release.checksums() == null ? ", no checksum" : ", sha256 verified") + ")", tag));
 
-        if (config.beforeHook() != null) {
-            int code = hook("before-deploy-hook", config.beforeHook(), tag, current, null, file);
-            if (code != 0) {
-                result(false, "before-deploy-hook failed with " + code + " for " + tag);
-                notes.publish(Event.error(Event.HOOK, "before-deploy-hook failed with " + code + "; " + tag
-                        + " not deployed, " + orNone(current) + " keeps running", tag));
-                failed.add(tag);
-                return;
-            }
-            notes.publish(Event.info(Event.HOOK, "before-deploy-hook succeeded for " + tag, tag));
-        }
-
-        Path dir;
-        Path previous;
+        Path staged;
         try {
-            Path staged = releases.stage(tag);
+            staged = releases.stage(tag);
             long maxUnpacked = config.maxArtifactSize() > Long.MAX_VALUE / UNPACK_FACTOR ? Long.MAX_VALUE
                     : config.maxArtifactSize() * UNPACK_FACTOR;
             try {
@@ -266,51 +266,80 @@ public final class Scheduler {
                 deleteQuietly(staged);
                 throw e;
             }
-            checkStopped();
-            dir = releases.commit(staged, tag);
-            previous = releases.swap(dir);
         } catch (java.io.InterruptedIOException e) {
             throw new InterruptedException("deploy abandoned");
         } catch (IOException | RuntimeException e) {
             deployFailed(tag, "cannot unpack " + artifact + ": " + e.getMessage(), true);
             return;
         }
-        Log.info("current swapped", "version", tag, "release", dir, "previous", String.valueOf(previous));
-
-        if (config.afterHook() != null) {
-            int code = hook("after-deploy-hook", config.afterHook(), tag, current, dir, file);
-            if (code != 0) {
-                try {
-                    restore(previous);
-                } catch (UncheckedIOException e) {
-                    Log.error("cannot put current back", "release", String.valueOf(previous), "error",
-                            e.getCause().getMessage());
-                }
-                result(false, "after-deploy-hook failed with " + code + " for " + tag);
-                notes.publish(Event.error(Event.HOOK, "after-deploy-hook failed with " + code + "; current is back on "
-                        + orNone(current) + ", " + tag + " not started", tag));
-                failed.add(tag);
-                return;
-            }
-            notes.publish(Event.info(Event.HOOK, "after-deploy-hook succeeded for " + tag, tag));
+        if (stopped || Thread.currentThread().isInterrupted()) {
+            deleteQuietly(staged);
+            throw new InterruptedException("deploy abandoned");
         }
 
+        // The rest is the loop's: the hooks, the move into place, the current swap, the restart, the rollback.
         CompletableFuture<Request.Outcome> outcome = new CompletableFuture<>();
-        Path back = previous;
-        loop.accept(new Request.Rollout(tag, () -> restore(back), outcome));
-        Request.Outcome answer = await(outcome);
-        if (answer.ready()) {
-            Log.info("deployed", "version", tag, "previous", String.valueOf(current));
-            result(true, "deployed " + tag);
-            notes.success();
-            prune(dir, previous, tag);
-            return;
+        loop.accept(new Request.Rollout(tag, staged, config.beforeHook(), config.afterHook(),
+                hookEnv(tag, current, file), HOOK_TIMEOUT, hooks(tag, current), outcome));
+        Request.Outcome answer;
+        try {
+            answer = outcome.get();
+        } catch (ExecutionException e) {
+            answer = new Request.Outcome(Request.Result.FAILED, String.valueOf(e.getCause()), null, null);
+        } finally {
+            if (Files.exists(staged, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                deleteQuietly(staged); // never moved into place: a hook refused it, or dewy is stopping
+            }
         }
-        failed.add(tag);
-        result(false, tag + " rolled back: " + answer.why());
-        Log.error("rolled back", "version", tag, "to", orNone(current), "reason", answer.why());
-        notes.publish(Event.error(Event.ROLLBACK, tag + " rolled back to " + orNone(current) + ": " + answer.why(),
-                current));
+        switch (answer.result()) {
+            case DEPLOYED -> {
+                Log.info("deployed", "version", tag, "previous", String.valueOf(current));
+                result(true, "deployed " + tag);
+                notes.success();
+                prune(answer.release(), answer.previous(), tag);
+            }
+            case ABANDONED -> {
+                Log.info("deploy abandoned: dewy is stopping", "version", tag, "current", orNone(current));
+                throw new InterruptedException("deploy abandoned");
+            }
+            case FAILED -> {
+                failed.add(tag);
+                if (answer.why().startsWith("before-deploy-hook") || answer.why().startsWith("after-deploy-hook")
+                        || answer.why().startsWith("cannot run ")) {
+                    result(false, answer.why() + " for " + tag); // the hook's own notification went out
+                } else {
+                    result(false, tag + " rolled back: " + answer.why());
+                    Log.error("rolled back", "version", tag, "to", orNone(current), "reason", answer.why());
+                    notes.publish(Event.error(Event.ROLLBACK, tag + " rolled back to " + orNone(current) + ": "
+                            + answer.why(), current));
+                }
+            }
+        }
+    }
+
+    /** The hooks' variables; the loop adds DEWY_HOOK and, after the swap, DEWY_RELEASE_DIR. */
+    private List<String> hookEnv(String tag, String current, Path artifact) {
+        List<String> env = new ArrayList<>();
+        env.add("DEWY_VERSION=" + tag);
+        env.add("DEWY_PREVIOUS_VERSION=" + orNone(current));
+        env.add("DEWY_WORKDIR=" + config.workdir().toAbsolutePath());
+        env.add("DEWY_ARTIFACT=" + artifact.toAbsolutePath());
+        return env;
+    }
+
+    /** Each hook's verdict is told as it comes, on the loop's thread (publish only enqueues). */
+    private Request.HookListener hooks(String tag, String current) {
+        return (hook, code) -> {
+            if (code == 0) {
+                notes.publish(Event.info(Event.HOOK, hook + " succeeded for " + tag, tag));
+            } else if (hook.equals("before-deploy-hook")) {
+                notes.publish(Event.error(Event.HOOK, hook + " failed with " + code + "; " + tag
+                        + " not deployed, " + orNone(current) + " keeps running", tag));
+            } else {
+                notes.publish(Event.error(Event.HOOK, hook + " failed with " + code + "; current is back on "
+                        + orNone(current) + ", " + tag + " not started", tag));
+            }
+        };
     }
 
     private void deployFailed(String tag, String why, boolean permanent) {
@@ -321,46 +350,6 @@ public final class Scheduler {
         Log.error("deploy failed; the running version keeps serving", "version", tag, "error", why,
                 "retry", permanent ? "after a newer release" : "next check");
         notes.publish(Event.error(Event.ERROR, "deploy of " + tag + " failed: " + why, tag));
-    }
-
-    private int hook(String name, String command, String tag, String current, Path dir, Path artifact)
-            throws InterruptedException {
-        List<String> env = new ArrayList<>();
-        env.add("DEWY_HOOK=" + name);
-        env.add("DEWY_VERSION=" + tag);
-        env.add("DEWY_PREVIOUS_VERSION=" + orNone(current));
-        env.add("DEWY_WORKDIR=" + config.workdir().toAbsolutePath());
-        env.add("DEWY_ARTIFACT=" + artifact.toAbsolutePath());
-        if (dir != null) {
-            env.add("DEWY_RELEASE_DIR=" + dir.toAbsolutePath());
-        }
-        CompletableFuture<Integer> exit = new CompletableFuture<>();
-        loop.accept(new Request.Task(name, command, env, HOOK_TIMEOUT, exit));
-        try {
-            return await(exit);
-        } catch (IllegalStateException e) {
-            Log.error("cannot run " + name, "error", e.getMessage());
-            return 127;
-        }
-    }
-
-    private <T> T await(CompletableFuture<T> future) throws InterruptedException {
-        try {
-            return future.get();
-        } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            throw new IllegalStateException(cause instanceof dewy.posix.SpawnException se ? se.describe()
-                    : String.valueOf(cause.getMessage()), cause);
-        }
-    }
-
-    private void restore(Path previous) {
-        try {
-            releases.restore(previous);
-            Log.info("current restored", "release", String.valueOf(previous));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     private void prune(Path dir, Path previous, String tag) {

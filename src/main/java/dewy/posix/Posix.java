@@ -173,6 +173,9 @@ public final class Posix {
                 throw new SpawnException(argv.get(0), rc, strerror(rc));
             }
             return child.getValue();
+        } catch (IllegalStateException | LinkageError e) {
+            // a failed posix_spawnattr_* or file-action call, or a libc without one of them: not the command's fault
+            throw SpawnException.system("posix_spawn", e.getMessage() == null ? e.toString() : e.getMessage());
         } finally {
             libc.posix_spawn_file_actions_destroy(actions);
             libc.posix_spawnattr_destroy(attr);

@@ -66,36 +66,37 @@ public final class EventLoop {
         return supervisor.exitStatus();
     }
 
-    // One event each. A bug in handling it must not end PID 1 and take the application down with it.
+    // One event each. Nothing thrown while handling one (a bug, an Error such as StackOverflowError or
+    // OutOfMemoryError) may end the loop: PID 1 would take the application down with it.
 
-    private static void signal(Supervisor supervisor, SignalInfo signal) {
+    static void signal(Supervisor supervisor, SignalInfo signal) {
         try {
             supervisor.handle(signal);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             Log.error("internal error; dewy keeps running", "event", signal.name(), "error", e.toString());
         }
     }
 
-    private static void request(Supervisor supervisor, Request request) {
+    static void request(Supervisor supervisor, Request request) {
         try {
             supervisor.request(request);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             Log.error("internal error; dewy keeps running", "event", "request", "error", e.toString());
         }
     }
 
-    private static void notified(Supervisor supervisor, int fd) {
+    static void notified(Supervisor supervisor, int fd) {
         try {
             supervisor.notified(fd);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             Log.error("internal error; dewy keeps running", "event", "notify", "error", e.toString());
         }
     }
 
-    private static void timer(Supervisor supervisor) {
+    static void timer(Supervisor supervisor) {
         try {
             supervisor.handle(null);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             Log.error("internal error; dewy keeps running", "event", "timer", "error", e.toString());
         }
     }

@@ -127,13 +127,19 @@ public final class NativeProcesses implements Processes {
         if (notifyDir == null) {
             throw new IOException("no directory for NOTIFY_SOCKETs");
         }
+        if (!Files.isDirectory(notifyDir)) {
+            // a tmp cleaner (systemd-tmpfiles, tmpreaper) removed it: make it again, or no generation could start
+            Files.createDirectories(notifyDir, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rwx--x--x")));
+            dewy.log.Log.warn("NOTIFY_SOCKET directory was gone; made it again", "dir", notifyDir);
+        }
         Path path = notifyDir.resolve("notify-" + generation + ".sock");
         Files.deleteIfExists(path);
         return new NotifyChannel(posix.datagramSocket(path.toString()), path.toString());
     }
 
     @Override
-    public List<String> readNotify(NotifyChannel channel) {
+    public List<String> readNotify(NotifyChannel channel, int mainPid) {
         List<String> datagrams = new ArrayList<>();
         try {
             String d;

@@ -69,21 +69,46 @@ class SchedulerTest {
         return new Scheduler(config, r, new Fetcher(r, d -> { }), releases, this::answer, notices, d -> { });
     }
 
-    /** The loop's part: a rollout is ready or fails (after running its rollback, as the supervisor does). */
+    /**
+     * The loop's part, as the supervisor's Deployment does it (DeploySupervisorTest covers the real one): the
+     * before-hook, commit and swap, the after-hook, then the new generation is ready or not; every failure puts
+     * current back first.
+     */
     private void answer(Request request) {
-        if (request instanceof Request.Rollout r) {
-            requests.add("rollout " + r.version());
-            if (nextReady) {
-                r.outcome().complete(new Request.Outcome(true, "ready"));
-            } else {
-                r.rollback().run();
-                r.outcome().complete(new Request.Outcome(false, "exited before it was ready (exited with 3)"));
+        Request.Rollout r = (Request.Rollout) request;
+        requests.add("rollout " + r.version());
+        Releases releases = new Releases(workdir(), Clock.fixed(Instant.parse("2026-11-25T10:00:00Z"), ZoneOffset.UTC));
+        try {
+            if (r.beforeHook() != null && !hook(r, "before-deploy-hook")) {
+                return;
             }
-        } else if (request instanceof Request.Task t) {
-            requests.add(t.name() + " " + t.env().stream().filter(v -> v.startsWith("DEWY_VERSION=")).findFirst()
-                    .orElseThrow());
-            t.exit().complete(hookExit);
+            Path dir = releases.commit(r.staged(), r.version());
+            Path previous = releases.swap(dir);
+            if (r.afterHook() != null && !hook(r, "after-deploy-hook")) {
+                releases.restore(previous);
+                return;
+            }
+            if (nextReady) {
+                r.outcome().complete(new Request.Outcome(Request.Result.DEPLOYED, "ready", dir, previous));
+            } else {
+                releases.restore(previous);
+                r.outcome().complete(new Request.Outcome(Request.Result.FAILED,
+                        "exited before it was ready (exited with 3)", dir, previous));
+            }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
+    }
+
+    private boolean hook(Request.Rollout r, String name) {
+        requests.add(name + " " + r.hookEnv().stream().filter(v -> v.startsWith("DEWY_VERSION=")).findFirst()
+                .orElseThrow());
+        r.listener().hookExited(name, hookExit);
+        if (hookExit != 0) {
+            r.outcome().complete(new Request.Outcome(Request.Result.FAILED, name + " failed with " + hookExit, null,
+                    null));
+        }
+        return hookExit == 0;
     }
 
     private void publish(String tag) throws IOException {
@@ -170,21 +195,21 @@ class SchedulerTest {
     }
 
     @Test
-    void aFailingBeforeHookAbortsBeforeAnythingIsUnpacked() throws Exception {
+    void aFailingBeforeHookDeploysNothingAndLeavesNoStagingBehind() throws Exception {
         Scheduler s = scheduler("exit 1", null);
         publish("v1.0.0");
         s.check();
         hookExit = 1;
         publish("v1.1.0");
         s.check();
-        assertEquals(List.of("before-deploy-hook DEWY_VERSION=v1.0.0", "rollout v1.0.0",
+        assertEquals(List.of("rollout v1.0.0", "before-deploy-hook DEWY_VERSION=v1.0.0", "rollout v1.1.0",
                 "before-deploy-hook DEWY_VERSION=v1.1.0"), requests);
         assertEquals("v1.0.0", current());
-        assertEquals(1, releaseDirs().size(), releaseDirs().toString());
+        assertEquals(1, releaseDirs().size(), "the refused release's staging directory is gone: " + releaseDirs());
         assertTrue(notes.contains("hook!: before-deploy-hook failed with 1; v1.1.0 not deployed, v1.0.0 keeps running"),
                 notes.toString());
         s.check();
-        assertEquals(3, requests.size(), "not retried");
+        assertEquals(4, requests.size(), "not retried");
     }
 
     @Test
@@ -195,7 +220,7 @@ class SchedulerTest {
         hookExit = 1;
         publish("v1.1.0");
         s.check();
-        assertEquals(List.of("after-deploy-hook DEWY_VERSION=v1.0.0", "rollout v1.0.0",
+        assertEquals(List.of("rollout v1.0.0", "after-deploy-hook DEWY_VERSION=v1.0.0", "rollout v1.1.0",
                 "after-deploy-hook DEWY_VERSION=v1.1.0"), requests);
         assertEquals("v1.0.0", current());
         assertTrue(notes.stream().anyMatch(n -> n.startsWith("hook!: after-deploy-hook failed with 1")), notes.toString());
@@ -225,5 +250,55 @@ class SchedulerTest {
         try (Stream<Path> cache = Files.list(workdir().resolve("cache"))) {
             assertEquals(List.of("v1.3.0"), cache.map(p -> p.getFileName().toString()).toList());
         }
+    }
+
+    @Test
+    void aCheckThatThrowsAnErrorIsToldAndTheSchedulerGoesOn() throws Exception {
+        Files.createDirectories(registry());
+        publish("v1.0.0");
+        Registry real = Registry.parse("file://" + registry(), Map.of());
+        java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+        Registry flaky = new Registry() {
+            @Override
+            public Release latest() throws IOException, InterruptedException {
+                if (calls.incrementAndGet() <= 2) {
+                    throw new OutOfMemoryError("Java heap space"); // what a hostile input did to this thread once
+                }
+                return real.latest();
+            }
+
+            @Override
+            public void copy(Asset asset, java.io.OutputStream out, long maxBytes, Duration timeout)
+                    throws IOException, InterruptedException {
+                real.copy(asset, out, maxBytes, timeout);
+            }
+
+            @Override
+            public String describe() {
+                return real.describe();
+            }
+        };
+        Releases releases = new Releases(workdir(), Clock.fixed(Instant.parse("2026-11-25T10:00:00Z"), ZoneOffset.UTC));
+        DeployConfig config = new DeployConfig("file://" + registry(), INTERVAL, workdir(), 2, false, null, null,
+                1L << 20, Duration.ofSeconds(5));
+        List<Duration> sleeps = java.util.Collections.synchronizedList(new ArrayList<>());
+        Scheduler s = new Scheduler(config, flaky, new Fetcher(flaky, d -> { }), releases, this::answer, notices,
+                d -> {
+                    sleeps.add(d);
+                    if (sleeps.size() > 3) {
+                        Thread.sleep(60_000); // parked until stop() interrupts it
+                    }
+                });
+        s.start();
+        long end = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (!"v1.0.0".equals(current()) && System.nanoTime() < end) {
+            Thread.sleep(10);
+        }
+        s.awaitStopped(Duration.ofSeconds(5));
+        assertEquals("v1.0.0", current(), "deploys go on after the errors: " + notes);
+        assertEquals(List.of(INTERVAL.multipliedBy(2), INTERVAL.multipliedBy(4)), sleeps.subList(0, 2),
+                "backed off like any failed check");
+        assertEquals(1, notes.stream().filter(n -> n.startsWith("error!: deploy check failed: java.lang.OutOfMemoryError"))
+                .count(), notes.toString());
     }
 }

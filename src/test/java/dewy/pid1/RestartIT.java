@@ -74,17 +74,20 @@ class RestartIT {
     }
 
     @Test
-    void usr1DuringARestartIsQueuedAsExactlyOneMoreRestart() throws Exception {
+    void usr1DuringARestartJoinsItOrQueuesExactlyOneMore() throws Exception {
         Path rec = tmp.resolve("rec");
-        // the application needs 800 ms to stop: the next USR1s arrive while the restart is in progress
+        // the application needs 800 ms to stop, and counts as ready 1 s after its start (the default delay:1s)
         try (Dewy dewy = Dewy.startReady(Mode.PID1, tmp, rec, TestApp.command(List.of(), "record", rec, 0, 800))) {
             dewy.signal(Signals.SIGUSR1);
             dewy.awaitLog("msg=restarting generation=1", 1, Duration.ofSeconds(5));
-            dewy.signal(Signals.SIGUSR1);
+            dewy.signal(Signals.SIGUSR1); // before generation 2 is spawned: the same restart serves it
+            dewy.awaitLog("restart joins the one under way", 1, Duration.ofSeconds(5));
+            dewy.awaitLog("msg=started generation=2", 1, Duration.ofSeconds(5));
+            dewy.signal(Signals.SIGUSR1); // after: one more restart, once generation 2 is ready
             dewy.awaitLog("one more queued", 1, Duration.ofSeconds(5));
-            dewy.signal(Signals.SIGUSR1);
+            dewy.signal(Signals.SIGUSR1); // joins the queued one
             dewy.awaitLog("msg=restarted generation=3", 1, Duration.ofSeconds(10));
-            Dewy.sleep(1500);
+            Dewy.sleep(2500);
             assertEquals(2, dewy.countLog("msg=restarted"), dewy.log());
             assertEquals(1, dewy.children().size());
             dewy.signal(Signals.SIGTERM);

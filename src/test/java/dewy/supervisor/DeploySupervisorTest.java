@@ -1,11 +1,13 @@
 package dewy.supervisor;
 
 import static dewy.posix.Signals.SIGCONT;
+import static dewy.posix.Signals.SIGHUP;
 import static dewy.posix.Signals.SIGKILL;
 import static dewy.posix.Signals.SIGTERM;
 import static dewy.posix.Signals.SIGUSR1;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dewy.cli.Config;
@@ -17,6 +19,8 @@ import dewy.starter.ListenSpec;
 import dewy.starter.Listener;
 import dewy.starter.Readiness;
 import dewy.starter.Starter;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,7 +28,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
-/** Deploy restarts (rollouts), rollbacks, the wait for the first release and deploy hooks, on fake processes. */
+/**
+ * Rollouts on the loop, on fake processes and a fake {@code current}: the hooks, the swap, the restart, readiness,
+ * rollbacks, and every interleaving with USR1, crashes, HUP and drains that the scheduler thread used to race.
+ */
 class DeploySupervisorTest {
     private static final Duration GRACE = Duration.ofSeconds(10);
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(20);
@@ -33,8 +40,9 @@ class DeploySupervisorTest {
     private static final Starter NO_SOCKETS = new Starter(List.of(), List.of("PATH=/bin"), null);
 
     private final FakeProcesses procs = new FakeProcesses();
+    private final FakeReleases releases = new FakeReleases("v1");
     private final AtomicLong now = new AtomicLong(1_000_000_000L);
-    /** What the supervisor told the rest of dewy, in order; rollbacks too. */
+    /** What the supervisor told the rest of dewy, in order, and each hook's status. */
     private final List<String> events = new ArrayList<>();
 
     private final Lifecycle lifecycle = new Lifecycle() {
@@ -54,14 +62,18 @@ class DeploySupervisorTest {
         }
     };
 
+    DeploySupervisorTest() {
+        procs.release = () -> releases.current;
+    }
+
     private Supervisor supervisor(Starter starter, RestartPolicy.Mode mode) {
         Config config = Config.builder(List.of("/app")).gracePeriod(GRACE).readyTimeout(READY_TIMEOUT)
                 .readiness(Readiness.notifySocket())
                 .restart(new RestartPolicy(mode, Duration.ofSeconds(1), 3, Duration.ofMinutes(1))).build();
-        return new Supervisor(config, starter, procs, now::get, 1, lifecycle, null);
+        return new Supervisor(config, starter, procs, now::get, 1, lifecycle, null, releases);
     }
 
-    /** Generation 1 (pid 100) ready, with sockets: the overlapping (zero-downtime) path. */
+    /** Generation 1 (pid 100) ready on release v1. */
     private Supervisor serving(Starter starter, RestartPolicy.Mode mode) {
         Supervisor s = supervisor(starter, mode);
         s.start();
@@ -69,6 +81,7 @@ class DeploySupervisorTest {
         ready(s, 1);
         procs.sent.clear();
         events.clear();
+        releases.changes.clear();
         return s;
     }
 
@@ -76,8 +89,14 @@ class DeploySupervisorTest {
         s.notified(procs.send(generation, "READY=1"));
     }
 
+    private Request.Rollout rollout(String version, String before, String after) {
+        return new Request.Rollout(version, Path.of("/work/releases/.staging-" + version), before, after,
+                List.of("DEWY_VERSION=" + version), Duration.ofMinutes(5),
+                (hook, code) -> events.add(hook + " " + code), new CompletableFuture<>());
+    }
+
     private Request.Rollout rollout(String version) {
-        return new Request.Rollout(version, () -> events.add("rollback " + version), new CompletableFuture<>());
+        return rollout(version, null, null);
     }
 
     private static SignalInfo signal(int signal) {
@@ -99,16 +118,30 @@ class DeploySupervisorTest {
         return new FakeProcesses.Sent(Integer.toString(pid), signal);
     }
 
+    /** The pid of the hook the loop started last. */
+    private int lastHook() {
+        return List.copyOf(procs.checks.keySet()).get(procs.checks.size() - 1);
+    }
+
+    private static Request.Result result(Request.Rollout r) {
+        Request.Outcome o = r.outcome().getNow(null);
+        return o == null ? null : o.result();
+    }
+
     @Test
-    void rolloutStartsTheNewReleaseBesideTheOldAndSwapsWhenReady() {
+    void rolloutSwapsCurrentThenStartsTheNewReleaseBesideTheOld() {
         Supervisor s = serving(SOCKETS, RestartPolicy.Mode.ON_FAILURE);
         Request.Rollout r = rollout("v2");
         s.request(r);
+        assertEquals(List.of("commit v2", "swap v2"), releases.changes, "the loop moves it in and swaps current");
         assertEquals(List.of(100, 101), procs.spawned);
+        assertEquals("v2", procs.releaseOf.get(101));
         assertEquals(List.of(), procs.sent, "the old generation serves until the new one is ready");
         assertFalse(r.outcome().isDone());
         ready(s, 2);
-        assertEquals(new Request.Outcome(true, "ready"), r.outcome().getNow(null));
+        Request.Outcome o = r.outcome().getNow(null);
+        assertEquals(new Request.Outcome(Request.Result.DEPLOYED, "ready", FakeReleases.dir("v2"),
+                FakeReleases.dir("v1")), o);
         assertEquals(List.of(sent(100, SIGTERM), sent(100, SIGCONT)), procs.sent);
         assertEquals(List.of("serving 2 deploy"), events, "no rollback");
     }
@@ -120,13 +153,14 @@ class DeploySupervisorTest {
         s.request(r);
         exits(s, 101, WaitStatus.ofExit(3));
         Request.Outcome o = r.outcome().getNow(null);
-        assertFalse(o.ready());
+        assertEquals(Request.Result.FAILED, o.result());
         assertTrue(o.why().contains("exited before it was ready"), o.why());
-        assertEquals(List.of("failed deploy: exited before it was ready (exited with 3)", "rollback v2"), events);
+        assertEquals("v1", releases.current);
+        assertEquals(List.of("failed deploy: exited before it was ready (exited with 3)"), events);
         assertTrue(procs.sentTo("100").isEmpty(), "the old generation was never asked to stop");
-        assertFalse(s.done());
         s.handle(signal(SIGUSR1)); // still a working supervisor: USR1 restarts the old release
         assertEquals(List.of(100, 101, 102), procs.spawned);
+        assertEquals("v1", procs.releaseOf.get(102));
     }
 
     @Test
@@ -135,8 +169,8 @@ class DeploySupervisorTest {
         Request.Rollout r = rollout("v2");
         s.request(r);
         later(s, READY_TIMEOUT.plusMillis(1));
-        assertFalse(r.outcome().getNow(null).ready());
-        assertTrue(events.contains("rollback v2"), events.toString());
+        assertEquals(Request.Result.FAILED, result(r));
+        assertEquals("v1", releases.current);
         assertEquals(List.of(sent(101, SIGTERM), sent(101, SIGCONT)), procs.sent, "only the new one is stopped");
     }
 
@@ -146,9 +180,22 @@ class DeploySupervisorTest {
         procs.notRunnable = new SpawnException("/app", dewy.posix.Posix.ENOENT, "no such file or directory");
         Request.Rollout r = rollout("v2");
         s.request(r);
-        assertFalse(r.outcome().getNow(null).ready());
+        assertEquals(Request.Result.FAILED, result(r));
         assertEquals(List.of(100), procs.spawned);
-        assertTrue(events.contains("rollback v2"), events.toString());
+        assertEquals(List.of("commit v2", "swap v2", "restore v1"), releases.changes);
+    }
+
+    @Test
+    void aReleaseThatCannotBePutInPlaceFailsWithNothingChanged() {
+        Supervisor s = serving(SOCKETS, RestartPolicy.Mode.ON_FAILURE);
+        releases.commitFailure = new IOException("no space left on device");
+        Request.Rollout r = rollout("v2");
+        s.request(r);
+        assertEquals(Request.Result.FAILED, result(r));
+        assertTrue(r.outcome().getNow(null).why().contains("no space left"), r.outcome().getNow(null).why());
+        assertNull(r.outcome().getNow(null).release(), "never moved into place: the scheduler removes the staging");
+        assertEquals("v1", releases.current);
+        assertEquals(List.of(100), procs.spawned);
     }
 
     @Test
@@ -160,10 +207,9 @@ class DeploySupervisorTest {
         exits(s, 100, WaitStatus.ofSignal(SIGTERM));
         assertEquals(List.of(100, 101), procs.spawned);
         exits(s, 101, WaitStatus.ofExit(1));
-        assertEquals(List.of("failed deploy: exited before it was ready (exited with 1)", "rollback v2"), events);
-        assertFalse(r.outcome().getNow(null).ready());
-        s.handle(null);
+        assertEquals(Request.Result.FAILED, result(r));
         assertEquals(List.of(100, 101, 102), procs.spawned, "the rolled-back release starts, --restart never or not");
+        assertEquals("v1", procs.releaseOf.get(102));
         ready(s, 3);
         assertEquals("serving 3 rollback", events.get(events.size() - 1));
         assertFalse(s.done());
@@ -176,12 +222,13 @@ class DeploySupervisorTest {
         s.request(r);
         exits(s, 100, WaitStatus.ofSignal(SIGTERM));
         ready(s, 2);
-        assertTrue(r.outcome().getNow(null).ready());
+        assertEquals(Request.Result.DEPLOYED, result(r));
         assertEquals(List.of("serving 2 deploy"), events);
     }
 
     @Test
     void waitsForTheFirstReleaseThenStartsIt() {
+        releases.current = null;
         Supervisor s = supervisor(SOCKETS, RestartPolicy.Mode.ON_FAILURE);
         s.awaitFirstRelease();
         s.handle(null);
@@ -192,19 +239,21 @@ class DeploySupervisorTest {
         s.request(first);
         assertEquals(List.of(100), procs.spawned);
         exits(s, 100, WaitStatus.ofExit(2));
-        assertEquals(List.of("failed deploy: exited before it was ready (exited with 2)", "rollback v1"), events);
+        assertEquals(Request.Result.FAILED, result(first));
+        assertNull(releases.current, "no older release: current is gone again");
         s.handle(null);
-        assertEquals(List.of(100), procs.spawned, "no older release: back to waiting, not a crash loop");
+        assertEquals(List.of(100), procs.spawned, "back to waiting, not a crash loop");
         events.clear();
         Request.Rollout second = rollout("v2");
         s.request(second);
         ready(s, 2);
-        assertTrue(second.outcome().getNow(null).ready());
+        assertEquals(Request.Result.DEPLOYED, result(second));
         assertEquals(List.of("serving 2 deploy first"), events);
     }
 
     @Test
     void drainWhileWaitingExitsZero() {
+        releases.current = null;
         Supervisor s = supervisor(SOCKETS, RestartPolicy.Mode.ON_FAILURE);
         s.awaitFirstRelease();
         s.handle(signal(SIGTERM));
@@ -213,28 +262,36 @@ class DeploySupervisorTest {
     }
 
     @Test
-    void drainTellsTheSchedulerFirstAndAbandonsARollout() {
+    void drainTellsTheSchedulerFirstAndAbandonsARolloutPuttingCurrentBack() {
         Supervisor s = serving(SOCKETS, RestartPolicy.Mode.ON_FAILURE);
         Request.Rollout r = rollout("v2");
         s.request(r);
         s.handle(signal(SIGTERM));
         assertEquals("draining SIGTERM after 0 signals", events.get(0), "before any signal reaches the application");
-        assertEquals("rollback v2", events.get(1));
-        assertEquals(new Request.Outcome(false, "dewy is stopping"), r.outcome().getNow(null));
+        assertEquals(Request.Result.ABANDONED, result(r), "dewy is stopping: not the release's fault");
+        assertEquals("v1", releases.current, "the next start runs the release that was serving");
         Request.Rollout late = rollout("v3");
         s.request(late);
-        assertFalse(late.outcome().getNow(null).ready());
-        assertTrue(events.contains("rollback v3"));
+        assertEquals(Request.Result.ABANDONED, result(late));
+        assertEquals("v1", releases.current);
     }
 
     @Test
-    void aSecondRolloutDuringARestartIsRefused() {
+    void aSecondRolloutDuringARestartWaitsItsTurn() {
         Supervisor s = serving(SOCKETS, RestartPolicy.Mode.ON_FAILURE);
-        s.request(rollout("v2"));
+        Request.Rollout first = rollout("v2");
+        s.request(first);
         Request.Rollout second = rollout("v3");
         s.request(second);
-        assertEquals(new Request.Outcome(false, "a restart is already under way"), second.outcome().getNow(null));
+        assertFalse(second.outcome().isDone(), "queued, never refused");
         assertEquals(List.of(100, 101), procs.spawned);
+        ready(s, 2);
+        assertEquals(Request.Result.DEPLOYED, result(first));
+        assertEquals(List.of(100, 101, 102), procs.spawned);
+        assertEquals("v3", procs.releaseOf.get(102));
+        ready(s, 3);
+        assertEquals(Request.Result.DEPLOYED, result(second));
+        assertEquals("v3", releases.current);
     }
 
     @Test
@@ -246,43 +303,174 @@ class DeploySupervisorTest {
         s.request(r);
         assertEquals(List.of(100, 101), procs.spawned);
         ready(s, 2);
-        assertTrue(r.outcome().getNow(null).ready());
+        assertEquals(Request.Result.DEPLOYED, result(r));
+        later(s, Duration.ofSeconds(5));
+        assertEquals(List.of(100, 101), procs.spawned, "the crash restart was served by the deploy");
+    }
+
+    // ---- hooks
+
+    @Test
+    void theBeforeHookRunsFirstWithTheDeploysVariables() {
+        Supervisor s = serving(SOCKETS, RestartPolicy.Mode.ON_FAILURE);
+        Request.Rollout r = rollout("v2", "make ready", null);
+        s.request(r);
+        assertEquals("make ready", procs.checks.get(lastHook()));
+        assertEquals(List.of(), releases.changes, "nothing changes before the hook says yes");
+        assertEquals(List.of(100), procs.spawned);
+        exits(s, lastHook(), WaitStatus.ofExit(0));
+        assertEquals(List.of("before-deploy-hook 0"), events);
+        assertEquals(List.of("commit v2", "swap v2"), releases.changes);
+        assertEquals(2, procs.spawned.size());
     }
 
     @Test
-    void tasksRunWithTheApplicationsEnvironmentAndReportTheirStatus() {
+    void aFailingBeforeHookLeavesEverythingAsItWas() {
         Supervisor s = serving(SOCKETS, RestartPolicy.Mode.ON_FAILURE);
-        CompletableFuture<Integer> exit = new CompletableFuture<>();
-        s.request(new Request.Task("before-deploy-hook", "make ready", List.of("DEWY_VERSION=v2"),
-                Duration.ofMinutes(1), exit));
-        assertEquals("make ready", procs.checks.get(101));
-        assertFalse(exit.isDone());
-        exits(s, 101, WaitStatus.ofExit(4));
-        assertEquals(4, exit.getNow(null));
-        assertTrue(procs.sentTo("100").isEmpty(), "a task's exit is not the application's");
-        assertFalse(s.done());
+        Request.Rollout r = rollout("v2", "exit 4", null);
+        s.request(r);
+        exits(s, lastHook(), WaitStatus.ofExit(4));
+        assertEquals(new Request.Outcome(Request.Result.FAILED, "before-deploy-hook failed with 4", null, null),
+                r.outcome().getNow(null));
+        assertEquals(List.of(), releases.changes);
+        assertEquals(List.of(100), procs.spawned);
+        assertTrue(procs.sentTo("100").isEmpty(), "a hook's exit is not the application's");
+    }
+
+    @Test
+    void aFailingAfterHookPutsCurrentBackAndNothingStarts() {
+        Supervisor s = serving(SOCKETS, RestartPolicy.Mode.ON_FAILURE);
+        Request.Rollout r = rollout("v2", null, "check");
+        s.request(r);
+        assertEquals(List.of("commit v2", "swap v2"), releases.changes, "the after-hook runs after the swap");
+        exits(s, lastHook(), WaitStatus.ofExit(1));
+        assertEquals(Request.Result.FAILED, result(r));
+        assertEquals("v1", releases.current);
+        assertEquals(List.of(100), procs.spawned);
+    }
+
+    @Test
+    void usr1DuringTheAfterHookNeverStartsTheUnapprovedRelease() {
+        Supervisor s = serving(SOCKETS, RestartPolicy.Mode.ON_FAILURE);
+        Request.Rollout r = rollout("v2", null, "check");
+        s.request(r);
+        s.handle(signal(SIGUSR1));
+        assertEquals(List.of(100), procs.spawned, "the USR1 waits for the hook's verdict");
+        exits(s, lastHook(), WaitStatus.ofExit(1));
+        assertEquals(Request.Result.FAILED, result(r));
+        assertEquals(2, procs.spawned.size(), "then the USR1 runs, on the approved release");
+        assertEquals("v1", procs.releaseOf.get(procs.spawned.get(1)));
+        ready(s, 2);
+        assertEquals(List.of(sent(100, SIGTERM), sent(100, SIGCONT)), procs.sent);
+    }
+
+    @Test
+    void usr1DuringAnApprovingAfterHookJoinsTheDeploy() {
+        Supervisor s = serving(SOCKETS, RestartPolicy.Mode.ON_FAILURE);
+        Request.Rollout r = rollout("v2", null, "check");
+        s.request(r);
+        s.handle(signal(SIGUSR1));
+        exits(s, lastHook(), WaitStatus.ofExit(0));
+        assertEquals(2, procs.spawned.size(), "one generation serves both");
+        ready(s, 2);
+        assertEquals(Request.Result.DEPLOYED, result(r));
+        later(s, Duration.ofSeconds(1));
+        assertEquals(2, procs.spawned.size(), "the USR1 was served by the deploy's restart");
+    }
+
+    @Test
+    void aCrashDuringTheAfterHookRestartsTheApprovedReleaseOnly() {
+        Supervisor s = serving(SOCKETS, RestartPolicy.Mode.ON_FAILURE);
+        Request.Rollout r = rollout("v2", null, "check");
+        s.request(r);
+        exits(s, 100, WaitStatus.ofExit(1));
+        later(s, Duration.ofSeconds(30));
+        assertEquals(List.of(100), procs.spawned, "no spawn while current names an unapproved release");
+        assertTrue(s.applicationOrPendingStart(), "the deploy's restart is on its way");
+        exits(s, lastHook(), WaitStatus.ofExit(1));
+        assertEquals("v1", releases.current);
+        later(s, Duration.ofSeconds(1));
+        assertEquals(2, procs.spawned.size(), "the crash restart, after its backoff");
+        assertEquals("v1", procs.releaseOf.get(procs.spawned.get(1)));
+    }
+
+    @Test
+    void termDuringTheAfterHookPutsCurrentBack() {
+        Supervisor s = serving(SOCKETS, RestartPolicy.Mode.ON_FAILURE);
+        Request.Rollout r = rollout("v2", null, "check");
+        s.request(r);
+        int hook = lastHook();
+        s.handle(signal(SIGTERM));
+        assertEquals("v1", releases.current, "the next start of the container runs the approved release");
+        assertEquals(Request.Result.ABANDONED, result(r));
+        assertTrue(procs.sentTo("-" + hook).contains(new FakeProcesses.Sent("-" + hook, SIGTERM)), "hook stopped");
+        exits(s, hook, WaitStatus.ofSignal(SIGTERM));
+        assertEquals(List.of(), events.stream().filter(e -> e.startsWith("after-deploy-hook")).toList(),
+                "an abandoned hook's exit is no verdict");
+    }
+
+    @Test
+    void hupDuringTheAfterHookIsHeldUntilTheVerdict() {
+        Supervisor s = serving(SOCKETS, RestartPolicy.Mode.ON_FAILURE);
+        Request.Rollout r = rollout("v2", null, "check");
+        s.request(r);
+        s.handle(signal(SIGHUP));
+        assertTrue(procs.sentTo("100").isEmpty(), "a reload now would load the unapproved release");
+        exits(s, lastHook(), WaitStatus.ofExit(1));
+        assertEquals(List.of(sent(100, SIGHUP)), procs.sentTo("100"), "forwarded once current is approved again");
+    }
+
+    // ---- USR1 and rollouts
+
+    @Test
+    void usr1WhileTheRolloutStartsQueuesAndNeverFailsIt() {
+        Supervisor s = serving(SOCKETS, RestartPolicy.Mode.ON_FAILURE);
+        Request.Rollout r = rollout("v2");
+        s.request(r);
+        s.handle(signal(SIGUSR1));
+        assertEquals(List.of(100, 101), procs.spawned);
+        ready(s, 2);
+        assertEquals(Request.Result.DEPLOYED, result(r), "not refused, no false rollback");
+        assertEquals(List.of(100, 101, 102), procs.spawned, "the USR1 runs after it");
+        assertEquals("v2", procs.releaseOf.get(102));
+    }
+
+    @Test
+    void withoutSocketsAUsr1DuringTheDeploysRestartWaitsUntilItIsReady() {
+        Supervisor s = serving(NO_SOCKETS, RestartPolicy.Mode.NEVER);
+        Request.Rollout r = rollout("v2");
+        s.request(r);
+        exits(s, 100, WaitStatus.ofSignal(SIGTERM));
+        assertEquals(List.of(100, 101), procs.spawned);
+        s.handle(signal(SIGUSR1));
+        assertTrue(procs.sentTo("101").isEmpty(), "the rollout's generation is not stopped before it is ready");
+        ready(s, 2);
+        assertEquals(Request.Result.DEPLOYED, result(r));
+        assertEquals(List.of(sent(101, SIGTERM), sent(101, SIGCONT)), procs.sentTo("101"), "then the USR1 runs");
+        exits(s, 101, WaitStatus.ofSignal(SIGTERM));
+        assertEquals(List.of(100, 101, 102), procs.spawned);
+        assertEquals("v2", procs.releaseOf.get(102));
     }
 
     @Test
     void aTaskPastItsTimeoutIsKilled() {
         Supervisor s = serving(SOCKETS, RestartPolicy.Mode.ON_FAILURE);
-        CompletableFuture<Integer> exit = new CompletableFuture<>();
-        s.request(new Request.Task("after-deploy-hook", "sleep 99", List.of(), Duration.ofSeconds(5), exit));
+        Request.Rollout r = new Request.Rollout("v2", Path.of("/s"), "sleep 99", null, List.of(), Duration.ofSeconds(5),
+                Request.HookListener.NONE, new CompletableFuture<>());
+        s.request(r);
+        int hook = lastHook();
         later(s, Duration.ofSeconds(6));
-        assertEquals(List.of(new FakeProcesses.Sent("-101", SIGKILL)), procs.sent);
-        exits(s, 101, WaitStatus.ofSignal(SIGKILL));
-        assertEquals(137, exit.getNow(null));
+        assertEquals(List.of(new FakeProcesses.Sent("-" + hook, SIGKILL)), procs.sent);
+        exits(s, hook, WaitStatus.ofSignal(SIGKILL));
+        assertEquals("before-deploy-hook failed with 137", r.outcome().getNow(null).why());
     }
 
     @Test
-    void drainStopsRunningTasksAndRefusesNewOnes() {
+    void hooksGetTheApplicationsEnvironmentAndTheDeploysVariables() {
         Supervisor s = serving(SOCKETS, RestartPolicy.Mode.ON_FAILURE);
-        CompletableFuture<Integer> exit = new CompletableFuture<>();
-        s.request(new Request.Task("hook", "sleep 99", List.of(), Duration.ofMinutes(5), exit));
-        s.handle(signal(SIGTERM));
-        assertTrue(procs.sentTo("-101").contains(new FakeProcesses.Sent("-101", SIGTERM)), procs.sent.toString());
-        CompletableFuture<Integer> late = new CompletableFuture<>();
-        s.request(new Request.Task("hook", "true", List.of(), Duration.ofMinutes(5), late));
-        assertTrue(late.isCompletedExceptionally());
+        s.request(rollout("v2", null, "check"));
+        assertEquals("check", procs.checks.get(lastHook()));
+        assertEquals(List.of("PATH=/bin", "DEWY_VERSION=v2", "DEWY_HOOK=after-deploy-hook",
+                "DEWY_RELEASE_DIR=/work/releases/v2"), procs.checkEnv.get(lastHook()));
     }
 }

@@ -26,6 +26,9 @@ final class FakeProcesses implements Processes {
     final Set<Integer> groups = new LinkedHashSet<>();
     private final List<Posix.Exit> exited = new ArrayList<>();
     SpawnException spawnFailure;
+    /** Thrown by the next reap(), as a bug or an exhausted JVM would. */
+    Error nextReapFailure;
+    int spawnAttempts;
     SpawnException notRunnable;
     int stopSelfCalls;
     private int nextPid = 100;
@@ -34,18 +37,25 @@ final class FakeProcesses implements Processes {
     final List<Starter.Launch> launches = new ArrayList<>();
     /** Readiness checks started: pid to command. */
     final Map<Integer, String> checks = new LinkedHashMap<>();
+    final Map<Integer, List<String>> checkEnv = new HashMap<>();
     /** Open NOTIFY_SOCKETs by descriptor, with the datagrams the test queued on them. */
     final Map<Integer, NotifyChannel> notifyOpen = new LinkedHashMap<>();
     final Map<Integer, List<String>> notifyQueued = new HashMap<>();
     private int nextFd = 50;
 
+    /** What current names at each spawn (the release a generation runs), when a test tracks releases. */
+    java.util.function.Supplier<String> release = () -> null;
+    final Map<Integer, String> releaseOf = new HashMap<>();
+
     @Override
     public int spawn(Starter.Launch launch) throws SpawnException {
+        spawnAttempts++;
         if (spawnFailure != null) {
             throw spawnFailure;
         }
         int pid = nextPid++;
         spawned.add(pid);
+        releaseOf.put(pid, release.get());
         launches.add(launch);
         children.add(pid);
         groups.add(pid);
@@ -56,6 +66,7 @@ final class FakeProcesses implements Processes {
     public int spawnCheck(String command, List<String> env) {
         int pid = nextPid++;
         checks.put(pid, command);
+        checkEnv.put(pid, List.copyOf(env));
         children.add(pid);
         groups.add(pid);
         return pid;
@@ -88,7 +99,7 @@ final class FakeProcesses implements Processes {
     }
 
     @Override
-    public List<String> readNotify(NotifyChannel channel) {
+    public List<String> readNotify(NotifyChannel channel, int mainPid) {
         List<String> out = notifyQueued.getOrDefault(channel.fd(), List.of());
         notifyQueued.remove(channel.fd());
         return out;
@@ -118,6 +129,11 @@ final class FakeProcesses implements Processes {
 
     @Override
     public Posix.Reaped reap() {
+        if (nextReapFailure != null) {
+            Error e = nextReapFailure;
+            nextReapFailure = null;
+            throw e;
+        }
         List<Posix.Exit> out = new ArrayList<>(exited);
         exited.clear();
         out.forEach(e -> children.remove(e.pid()));

@@ -148,20 +148,38 @@ class SupervisorTest {
     }
 
     @Test
-    void usr1DuringARestartQueuesExactlyOneMore() {
+    void usr1BeforeTheNewGenerationSpawnsJoinsTheRestart() {
         Supervisor s = started();
         s.handle(signal(SIGUSR1));
         s.handle(signal(SIGUSR1));
         s.handle(signal(SIGUSR1));
+        ends(s, 100, WaitStatus.ofSignal(SIGTERM));
+        assertEquals(List.of(100, 101), procs.spawned, "one new generation, started after every USR1, serves them all");
+        assertEquals(-1, s.waitNanos(), "and nothing else is queued");
+        assertEquals(2, procs.sent.size());
+    }
+
+    @Test
+    void usr1AfterTheNewGenerationSpawnedQueuesExactlyOneMore() {
+        Config config = Config.builder(List.of("/app")).gracePeriod(Duration.ofNanos(GRACE))
+                .readiness(Readiness.delay(Duration.ofSeconds(1))).build();
+        Supervisor s = new Supervisor(config, NO_SOCKETS, procs, now::get, 1, Lifecycle.NONE, null);
+        s.start();
+        later(s, Duration.ofSeconds(1));
         s.handle(signal(SIGUSR1));
         ends(s, 100, WaitStatus.ofSignal(SIGTERM));
         assertEquals(List.of(100, 101), procs.spawned);
-        assertEquals(new FakeProcesses.Sent("101", SIGCONT), procs.sent.get(procs.sent.size() - 1),
-                "the queued restart starts at once on the new generation");
+        s.handle(signal(SIGUSR1));
+        s.handle(signal(SIGUSR1));
+        s.handle(signal(SIGUSR1));
+        assertTrue(procs.sentTo("101").isEmpty(), "generation 2 is not stopped before it is ready");
+        later(s, Duration.ofSeconds(1));
+        assertEquals(List.of(new FakeProcesses.Sent("101", SIGTERM), new FakeProcesses.Sent("101", SIGCONT)),
+                procs.sentTo("101"), "once it is ready, the queued restart runs");
         ends(s, 101, WaitStatus.ofSignal(SIGTERM));
-        assertEquals(List.of(100, 101, 102), procs.spawned);
+        later(s, Duration.ofSeconds(1));
+        assertEquals(List.of(100, 101, 102), procs.spawned, "exactly one more, not three");
         assertEquals(-1, s.waitNanos(), "and nothing else is queued");
-        assertEquals(4, procs.sent.size());
     }
 
     @Test
@@ -177,13 +195,34 @@ class SupervisorTest {
     }
 
     @Test
-    void failedSpawnDuringRestartEndsWithItsCode() {
+    void failedSpawnDuringRestartIsRetriedWithTheCrashBackoffThenEndsWithItsCode() {
         Supervisor s = started();
         s.handle(signal(SIGUSR1));
         procs.spawnFailure = new SpawnException("/app", Posix.EACCES, "permission denied");
         ends(s, 100, WaitStatus.ofSignal(SIGTERM));
+        assertFalse(s.done(), "no application, but a start on its way: --restart never is about exits, not spawns");
+        for (int i = 0; i < 100 && !s.done(); i++) {
+            assertTrue(s.applicationOrPendingStart(), "never alive with no application and nothing on its way");
+            later(s, Duration.ofSeconds(1));
+        }
         assertTrue(s.done());
+        assertEquals(7, procs.spawnAttempts, "the start, the restart, then --max-restarts 5 retries within the window");
         assertEquals(126, s.exitStatus());
+    }
+
+    @Test
+    void aSpawnThatFailsForAnotherReasonIsRetriedAndAnOpenNotifySocketIsClosed() {
+        Config config = Config.builder(List.of("/app")).gracePeriod(Duration.ofNanos(GRACE))
+                .readiness(Readiness.notifySocket()).build();
+        procs.spawnFailure = SpawnException.system("posix_spawn", "too many open files");
+        Supervisor s = new Supervisor(config, NO_SOCKETS, procs, now::get, 1, Lifecycle.NONE, null);
+        s.start();
+        assertFalse(s.done(), "EMFILE may pass: retried, not given up");
+        assertTrue(procs.notifyOpen.isEmpty(), "the failed spawn's NOTIFY_SOCKET is closed");
+        procs.spawnFailure = null;
+        later(s, Duration.ofSeconds(1));
+        assertEquals(List.of(100), procs.spawned);
+        assertEquals(1, procs.notifyOpen.size());
     }
 
     @Test
@@ -247,11 +286,12 @@ class SupervisorTest {
         procs.exit(100, WaitStatus.ofExit(5));
         s.handle(signal(17));
         assertFalse(s.done());
-        assertEquals(List.of(new FakeProcesses.Sent("descendants", SIGTERM), new FakeProcesses.Sent("descendants", SIGCONT)),
-                procs.sent);
+        assertEquals(List.of(new FakeProcesses.Sent("-100", SIGTERM), new FakeProcesses.Sent("-100", SIGCONT),
+                        new FakeProcesses.Sent("descendants", SIGTERM), new FakeProcesses.Sent("descendants", SIGCONT)),
+                procs.sent, "its group first, then every other descendant");
         assertEquals(GRACE, s.waitNanos());
         later(s, Duration.ofNanos(GRACE));
-        assertEquals(new FakeProcesses.Sent("descendants", SIGKILL), procs.sent.get(2));
+        assertEquals(new FakeProcesses.Sent("descendants", SIGKILL), procs.sent.get(procs.sent.size() - 1));
         procs.exit(101, WaitStatus.ofSignal(SIGKILL));
         s.handle(signal(17));
         assertTrue(s.done());
@@ -275,7 +315,7 @@ class SupervisorTest {
         Supervisor s = started();
         s.handle(signal(SIGTERM));
         later(s, Duration.ofNanos(GRACE));
-        later(s, Supervisor.KILL_WAIT);
+        later(s, Stopper.KILL_WAIT);
         assertTrue(s.done());
         assertEquals(137, s.exitStatus());
     }

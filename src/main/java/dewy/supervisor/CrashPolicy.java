@@ -5,15 +5,17 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 
 /**
- * Counts crash restarts in a sliding window: the backoff doubles with each crash still in the window (so a run
- * longer than the window resets it), and more than {@code --max-restarts} crashes in the window means give up.
+ * The crash policy, Erlang/OTP's restart intensity: at most {@code --max-restarts} crash restarts within
+ * {@code --restart-window}, then dewy gives up and lets its own supervisor (Kubernetes, systemd) act. The backoff
+ * doubles with each crash still in the window, so a run longer than the window resets it. Spawns that fail for a
+ * reason other than the command count as crashes too: dewy retries them the same way, and gives up the same way.
  */
-final class CrashLoop {
+final class CrashPolicy {
     private final RestartPolicy policy;
     private final Deque<Long> crashes = new ArrayDeque<>();
     private int total;
 
-    CrashLoop(RestartPolicy policy) {
+    CrashPolicy(RestartPolicy policy) {
         this.policy = policy;
     }
 
