@@ -404,4 +404,16 @@ class ZeroDowntimeSupervisorTest {
         later(s, Duration.ofMillis(1));
         assertEquals(-1, s.waitNanos(), "gone: nothing left to wait for");
     }
+
+    @Test
+    void aGenerationThatSurvivesSigkillIsDroppedWithItsNotifySocketClosed() {
+        Supervisor s = serving();
+        s.handle(signal(SIGUSR1));
+        ready(s, 2); // generation 1 gets TERM
+        assertEquals(2, procs.notifyOpen.size());
+        later(s, GRACE); // KILL; it never dies (an unkillable D-state process)
+        later(s, Stopper.KILL_WAIT);
+        assertEquals(1, s.notifyFds().length, "no longer watched");
+        assertEquals(1, procs.notifyOpen.size(), "and its NOTIFY_SOCKET closed: no descriptor leaks per restart");
+    }
 }
