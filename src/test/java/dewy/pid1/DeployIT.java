@@ -1,6 +1,10 @@
 package dewy.pid1;
 
 import static dewy.deploy.ReleaseFixtures.ARTIFACT;
+import static dewy.pid1.DeployFixtures.awaitServing;
+import static dewy.pid1.DeployFixtures.get;
+import static dewy.pid1.DeployFixtures.pid;
+import static dewy.pid1.DeployFixtures.publishFile;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -11,10 +15,6 @@ import dewy.pid1.Dewy.Mode;
 import dewy.pid1.HttpLoad.Target;
 import dewy.posix.Signals;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,7 +35,6 @@ import org.junit.jupiter.api.io.TempDir;
  * step reaches a local webhook receiver. Servers on 127.0.0.1 only, loads bounded.
  */
 class DeployIT {
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private static final String GITHUB_TOKEN = "ghp_secret-token-for-tests-0123456789";
     private static final String SLACK_TOKEN = "xoxb-secret-slack-token-42";
 
@@ -60,30 +59,8 @@ class DeployIT {
         return Dewy.start(Mode.PID1, tmp, env, args.toArray(String[]::new));
     }
 
-    private static String get(int port) {
-        try {
-            HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/"))
-                    .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
-            return r.body();
-        } catch (IOException e) {
-            return "unreachable: " + e;
-        } catch (InterruptedException e) {
-            throw new AssertionError(e);
-        }
-    }
-
-    private static void awaitServing(int port, String version, Dewy dewy) {
-        Dewy.await(version + " serving; last answer " + get(port) + "\n" + dewy.log(), Duration.ofSeconds(30),
-                () -> get(port).contains("version=" + version + "\n"));
-    }
-
     private String currentTag() throws IOException {
-        Path current = workdir().resolve("current");
-        if (!Files.isSymbolicLink(current)) {
-            return null;
-        }
-        String name = Files.readSymbolicLink(current).getFileName().toString();
-        return name.substring(0, name.lastIndexOf('_'));
+        return DeployFixtures.currentTag(workdir());
     }
 
     /** A workdir from an earlier run: v1.0.0 is current, and dewy starts it at once. */
@@ -103,10 +80,6 @@ class DeployIT {
 
     private static FakeGitHub.ReleaseBuilder publish(FakeGitHub gh, String tag, byte[] artifact) {
         return gh.release(tag, false, false).asset(ARTIFACT, artifact).checksums("checksums.txt");
-    }
-
-    private static long pid(String answer) {
-        return Long.parseLong(answer.replaceAll("(?s).*pid=(\\d+).*", "$1"));
     }
 
     @Test
@@ -185,11 +158,6 @@ class DeployIT {
                 assertTrue(gh.authorizations().contains("Bearer " + GITHUB_TOKEN), "the API got the token");
             }
         }
-    }
-
-    private static String get(int port, String path) throws IOException, InterruptedException {
-        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString()).body();
     }
 
     @Test
@@ -527,23 +495,5 @@ class DeployIT {
             assertTrue(err.get(0).startsWith("dewy: --"), err.get(0));
             assertFalse(Files.exists(tmp.resolve("started")), "the application must not start");
         }
-    }
-
-    /** Publishes atomically: written under a hidden name, then renamed. */
-    private static Path publishFile(Path registry, String tag, byte[] artifact, boolean checksum) throws IOException {
-        return publishFile(registry, tag, artifact, checksum, ARTIFACT);
-    }
-
-    private static Path publishFile(Path registry, String tag, byte[] artifact, boolean checksum, String name)
-            throws IOException {
-        Path hidden = registry.resolve("." + tag);
-        Files.createDirectories(hidden);
-        Files.write(hidden.resolve(name), artifact);
-        if (checksum) {
-            Files.write(hidden.resolve("checksums.txt"), ReleaseFixtures.checksums(Map.of(name, artifact)));
-        }
-        Path visible = registry.resolve(tag);
-        Files.move(hidden, visible, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-        return visible;
     }
 }

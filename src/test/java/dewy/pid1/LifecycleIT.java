@@ -1,6 +1,9 @@
 package dewy.pid1;
 
-import static dewy.deploy.ReleaseFixtures.ARTIFACT;
+import static dewy.pid1.DeployFixtures.awaitServing;
+import static dewy.pid1.DeployFixtures.get;
+import static dewy.pid1.DeployFixtures.pid;
+import static dewy.pid1.DeployFixtures.publishFile;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,16 +12,11 @@ import dewy.deploy.ReleaseFixtures;
 import dewy.pid1.Dewy.Mode;
 import dewy.posix.Signals;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -29,8 +27,6 @@ import org.junit.jupiter.api.io.TempDir;
  * and spawns that fail for reasons other than the command.
  */
 class LifecycleIT {
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-
     @TempDir
     Path tmp;
 
@@ -82,22 +78,11 @@ class LifecycleIT {
     }
 
     private String currentTag() throws IOException {
-        Path current = workdir().resolve("current");
-        if (!Files.isSymbolicLink(current)) {
-            return null;
-        }
-        String name = Files.readSymbolicLink(current).getFileName().toString();
-        return name.substring(0, name.lastIndexOf('_'));
+        return DeployFixtures.currentTag(workdir());
     }
 
-    /** Publishes atomically: written under a hidden name, then renamed. */
     private void publish(String tag, String... appArgs) throws IOException {
-        byte[] artifact = ReleaseFixtures.appTarGz(tag, appArgs);
-        Path hidden = registry().resolve("." + tag);
-        Files.createDirectories(hidden);
-        Files.write(hidden.resolve(ARTIFACT), artifact);
-        Files.write(hidden.resolve("checksums.txt"), ReleaseFixtures.checksums(Map.of(ARTIFACT, artifact)));
-        Files.move(hidden, registry().resolve(tag), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        publishFile(registry(), tag, ReleaseFixtures.appTarGz(tag, appArgs), true);
     }
 
     /**
@@ -122,26 +107,6 @@ class LifecycleIT {
         args.add("--");
         args.add(workdir().resolve("current/app").toString());
         return args;
-    }
-
-    private static String get(int port) {
-        try {
-            return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/"))
-                    .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString()).body();
-        } catch (IOException e) {
-            return "unreachable: " + e;
-        } catch (InterruptedException e) {
-            throw new AssertionError(e);
-        }
-    }
-
-    private static long pid(String answer) {
-        return Long.parseLong(answer.replaceAll("(?s).*pid=(\\d+).*", "$1"));
-    }
-
-    private static void awaitServing(int port, String version, Dewy dewy) {
-        Dewy.await(version + " serving; last answer " + get(port) + "\n" + dewy.log(), Duration.ofSeconds(30),
-                () -> get(port).contains("version=" + version + "\n"));
     }
 
     private void awaitHookRunning() {
@@ -178,6 +143,24 @@ class LifecycleIT {
         return t;
     }
 
+    /** dewy with {@link #hook()} as the after-hook, serving v1.0.0, with v1.1.0 published and its hook running. */
+    private Dewy hookRunningFor(int port, String... more) throws IOException {
+        publish("v1.0.0");
+        List<String> args = new ArrayList<>(List.of("--after-deploy-hook", hook()));
+        args.addAll(List.of(more));
+        Dewy dewy = Dewy.start(Mode.PID1, tmp, deployArgs(port, true, args.toArray(String[]::new))
+                .toArray(String[]::new));
+        try {
+            awaitServing(port, "v1.0.0", dewy);
+            publish("v1.1.0");
+            awaitHookRunning();
+            return dewy;
+        } catch (RuntimeException | Error e) {
+            dewy.close();
+            throw e;
+        }
+    }
+
     @Test
     void usr1DuringTheAfterHookWaitsForItsVerdictAndNeverServesTheRefusedRelease() throws Exception {
         int port = StarterIT.freePort();
@@ -212,12 +195,7 @@ class LifecycleIT {
     @Test
     void aCrashDuringTheAfterHookRestartsTheApprovedRelease() throws Exception {
         int port = StarterIT.freePort();
-        publish("v1.0.0");
-        try (Dewy dewy = Dewy.start(Mode.PID1, tmp, deployArgs(port, true, "--after-deploy-hook", hook(),
-                "--restart-delay", "100ms").toArray(String[]::new))) {
-            awaitServing(port, "v1.0.0", dewy);
-            publish("v1.1.0");
-            awaitHookRunning();
+        try (Dewy dewy = hookRunningFor(port, "--restart-delay", "100ms")) {
             Dewy.kill(appPid(dewy), Signals.SIGKILL);
             dewy.awaitLog("msg=\"generation exited\" generation=1 ", 1, Duration.ofSeconds(10));
             Dewy.sleep(1000); // well past the crash backoff
@@ -231,12 +209,7 @@ class LifecycleIT {
     @Test
     void termDuringTheAfterHookLeavesCurrentOnTheApprovedRelease() throws Exception {
         int port = StarterIT.freePort();
-        publish("v1.0.0");
-        try (Dewy dewy = Dewy.start(Mode.PID1, tmp, deployArgs(port, true, "--after-deploy-hook", hook())
-                .toArray(String[]::new))) {
-            awaitServing(port, "v1.0.0", dewy);
-            publish("v1.1.0");
-            awaitHookRunning();
+        try (Dewy dewy = hookRunningFor(port)) {
             assertEquals("v1.1.0", currentTag(), "the after-hook runs after the swap");
             dewy.signal(Signals.SIGTERM);
             assertEquals(0, dewy.awaitExit(Duration.ofSeconds(20)));
@@ -247,12 +220,7 @@ class LifecycleIT {
     @Test
     void anApprovingAfterHookDeploysAndAUsr1DuringItIsServedByTheSameRestart() throws Exception {
         int port = StarterIT.freePort();
-        publish("v1.0.0");
-        try (Dewy dewy = Dewy.start(Mode.PID1, tmp, deployArgs(port, true, "--after-deploy-hook", hook())
-                .toArray(String[]::new))) {
-            awaitServing(port, "v1.0.0", dewy);
-            publish("v1.1.0");
-            awaitHookRunning();
+        try (Dewy dewy = hookRunningFor(port)) {
             dewy.signal(Signals.SIGUSR1);
             dewy.awaitLog("msg=\"restart waits for the deploy's after-hook\"", 1, Duration.ofSeconds(10));
             releaseHook(true);

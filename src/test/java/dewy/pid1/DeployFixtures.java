@@ -1,0 +1,76 @@
+package dewy.pid1;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.Map;
+
+/** What the deploy process tests share: a file:// registry, the example app's answers, the current link. */
+final class DeployFixtures {
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    private DeployFixtures() {
+    }
+
+    /** GET / on 127.0.0.1:port: the example app's "pid=... version=..." answer, or why it was unreachable. */
+    static String get(int port) {
+        try {
+            return get(port, "/");
+        } catch (IOException e) {
+            return "unreachable: " + e;
+        }
+    }
+
+    static String get(int port, String path) throws IOException {
+        try {
+            return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                    .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString()).body();
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** The pid the example app reports. */
+    static long pid(String answer) {
+        return Long.parseLong(answer.replaceAll("(?s).*pid=(\\d+).*", "$1"));
+    }
+
+    static void awaitServing(int port, String version, Dewy dewy) {
+        Dewy.await(version + " serving; last answer " + get(port) + "\n" + dewy.log(), Duration.ofSeconds(30),
+                () -> get(port).contains("version=" + version + "\n"));
+    }
+
+    /** The tag {@code WORKDIR/current} names, or null without a link. */
+    static String currentTag(Path workdir) throws IOException {
+        Path current = workdir.resolve("current");
+        if (!Files.isSymbolicLink(current)) {
+            return null;
+        }
+        String name = Files.readSymbolicLink(current).getFileName().toString();
+        return name.substring(0, name.lastIndexOf('_'));
+    }
+
+    /** Publishes to a file:// registry atomically: written under a hidden name, then renamed. */
+    static Path publishFile(Path registry, String tag, byte[] artifact, boolean checksum, String name)
+            throws IOException {
+        Path hidden = registry.resolve("." + tag);
+        Files.createDirectories(hidden);
+        Files.write(hidden.resolve(name), artifact);
+        if (checksum) {
+            Files.write(hidden.resolve("checksums.txt"), dewy.deploy.ReleaseFixtures.checksums(Map.of(name, artifact)));
+        }
+        Path visible = registry.resolve(tag);
+        Files.move(hidden, visible, StandardCopyOption.ATOMIC_MOVE);
+        return visible;
+    }
+
+    static Path publishFile(Path registry, String tag, byte[] artifact, boolean checksum) throws IOException {
+        return publishFile(registry, tag, artifact, checksum, dewy.deploy.ReleaseFixtures.ARTIFACT);
+    }
+}
