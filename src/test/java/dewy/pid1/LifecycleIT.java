@@ -252,6 +252,26 @@ class LifecycleIT {
     }
 
     @Test
+    void aRolloutArrivingDuringAUsr1RestartWaitsItsTurnAndIsNotMarkedFailed() throws Exception {
+        int port = StarterIT.freePort();
+        publish("v1.0.0", "--startup-delay", "2000");
+        try (Dewy dewy = Dewy.start(Mode.PID1, tmp, deployArgs(port, true).toArray(String[]::new))) {
+            awaitServing(port, "v1.0.0", dewy);
+            dewy.signal(Signals.SIGUSR1);
+            dewy.awaitLog("msg=started generation=2 ", 1, Duration.ofSeconds(20));
+            publish("v1.1.0"); // picked up while generation 2 takes its 2 s to get ready
+            dewy.awaitLog("msg=\"deploy requested\" version=v1.1.0", 1, Duration.ofSeconds(10));
+            assertEquals(0, dewy.countLog("msg=\"generation ready\" generation=2 "),
+                    "the rollout arrived while the USR1 restart was under way");
+            dewy.awaitLog("msg=deployed version=v1.1.0 ", 1, Duration.ofSeconds(30));
+            awaitServing(port, "v1.1.0", dewy);
+            assertFalse(dewy.log().contains("msg=\"rolled back\""), "no false rollback: " + dewy.log());
+            assertFalse(dewy.log().contains("refused"), dewy.log());
+            assertEquals("v1.1.0", currentTag());
+        }
+    }
+
+    @Test
     void withoutPortAUsr1DuringTheDeploysRestartNeitherFailsNorFreezesDeploys() throws Exception {
         int port = StarterIT.freePort();
         String bind = "127.0.0.1:" + port;
