@@ -53,6 +53,9 @@ public final class CommandLine {
                     "on TERM/INT/QUIT keep serving this long (readyz says 503) before the stop signal"),
             new Option("restart", null, "POLICY", "on-failure with sockets (--port or systemd's), else never",
                     "when the application exits by itself: always, on-failure or never"),
+            new Option("success-exit-status", null, "CODE[,CODE]", "none",
+                    "exit statuses that count as success, in dewy's own status and for --restart (repeatable): "
+                            + "143 for a JVM that exits on TERM"),
             new Option("restart-delay", null, "DURATION", "1s",
                     "first backoff before a crash restart; doubles per crash in the window, at most 30s"),
             new Option("max-restarts", null, "N", "5",
@@ -81,7 +84,7 @@ public final class CommandLine {
                     "also tell people (repeatable): slack://CHANNEL?title=T (SLACK_TOKEN), webhook+https://URL"));
 
     /** Options that may be given more than once; their values add up (comma lists, space lists for URLs). */
-    private static final List<String> REPEATABLE = List.of("port", "notifier");
+    private static final List<String> REPEATABLE = List.of("port", "notifier", "success-exit-status");
 
     private CommandLine() {
     }
@@ -136,7 +139,7 @@ public final class CommandLine {
                 value = args.get(i++);
             }
             if (REPEATABLE.contains(option.name()) && values.containsKey(option.name())) {
-                value = values.get(option.name()) + (option.name().equals("port") ? "," : " ") + value;
+                value = values.get(option.name()) + (option.name().equals("notifier") ? " " : ",") + value;
             }
             values.put(option.name(), value);
         }
@@ -173,6 +176,7 @@ public final class CommandLine {
                 .deploy(deploy(values, env))
                 .notifiers(words(value(values, env, "notifier")))
                 .signalGroup(bool(value(values, env, "signal-group")))
+                .successExitStatus(statuses(value(values, env, "success-exit-status")))
                 .build();
     }
 
@@ -209,6 +213,28 @@ public final class CommandLine {
             throw new UsageException(v.source() + ": empty command");
         }
         return v.text();
+    }
+
+    /** {@code 143}, {@code 143,130}: shell statuses 1-255 (0 is success already). */
+    private static java.util.Set<Integer> statuses(Value v) throws UsageException {
+        if (v.defaulted() || v.text().trim().equals("none")) {
+            return java.util.Set.of();
+        }
+        java.util.Set<Integer> out = new java.util.TreeSet<>();
+        for (String part : v.text().split(",", -1)) {
+            String t = part.trim();
+            int n;
+            try {
+                n = Integer.parseInt(t);
+            } catch (NumberFormatException e) {
+                throw new UsageException(v.source() + ": \"" + t + "\" is not an exit status (1-255)");
+            }
+            if (n < 1 || n > 255) {
+                throw new UsageException(v.source() + ": " + n + " is not an exit status (1-255)");
+            }
+            out.add(n);
+        }
+        return out;
     }
 
     private static boolean bool(Value v) throws UsageException {

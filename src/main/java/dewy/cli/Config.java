@@ -24,16 +24,25 @@ import java.util.List;
  * @param notifiers     {@code --notifier} URLs (Slack, webhooks); the log always gets every event
  * @param signalGroup   forwarded, restart and stop signals go to each generation's process group, not only to its
  *                      main process ({@code --signal-group}, dumb-init's default)
+ * @param successExitStatus exit statuses that count as 0 for dewy's own exit status and the crash policy
+ *                      ({@code --success-exit-status 143}: a JVM stopped by TERM; tini's -e, systemd's
+ *                      SuccessExitStatus=)
  */
 public record Config(Log.Level logLevel, Log.Format logFormat, Duration gracePeriod, int stopSignal,
                      List<String> command, List<ListenSpec> ports, int backlog, Readiness readiness,
                      Duration readyTimeout, int restartSignal, Duration drainDelay, RestartPolicy restart,
                      ListenSpec admin, Path pidFile, Path statusFile, DeployConfig deploy, List<String> notifiers,
-                     boolean signalGroup) {
+                     boolean signalGroup, java.util.Set<Integer> successExitStatus) {
     public Config {
         command = List.copyOf(command);
+        successExitStatus = java.util.Set.copyOf(successExitStatus);
         ports = List.copyOf(ports);
         notifiers = List.copyOf(notifiers);
+    }
+
+    /** The status as dewy counts it: 0 for a status listed in {@code --success-exit-status}. */
+    public int counted(int status) {
+        return successExitStatus.contains(status) ? 0 : status;
     }
 
     /** Defaults for everything but the command (tests, and the base of {@link CommandLine}). */
@@ -61,6 +70,7 @@ public record Config(Log.Level logLevel, Log.Format logFormat, Duration gracePer
         private DeployConfig deploy;
         private List<String> notifiers = List.of();
         private boolean signalGroup;
+        private java.util.Set<Integer> successExitStatus = java.util.Set.of();
 
         private Builder(List<String> command) {
             this.command = command;
@@ -151,10 +161,15 @@ public record Config(Log.Level logLevel, Log.Format logFormat, Duration gracePer
             return this;
         }
 
+        public Builder successExitStatus(java.util.Set<Integer> v) {
+            successExitStatus = v;
+            return this;
+        }
+
         public Config build() {
             return new Config(logLevel, logFormat, gracePeriod, stopSignal, command, ports, backlog, readiness,
                     readyTimeout, restartSignal, drainDelay, restart, admin, pidFile, statusFile, deploy, notifiers,
-                    signalGroup);
+                    signalGroup, successExitStatus);
         }
     }
 }

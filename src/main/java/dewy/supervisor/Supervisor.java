@@ -325,14 +325,20 @@ public final class Supervisor {
             Log.debug("reaped", "pid", exit.pid(), "status", WaitStatus.describe(exit.status()));
             return;
         }
-        int code = WaitStatus.shellCode(exit.status());
+        int raw = WaitStatus.shellCode(exit.status());
+        int code = config.counted(raw); // --success-exit-status: a JVM's 143 on TERM counts as 0
         boolean wasStarting = g.starting();
         boolean wasServing = g.serving();
         g.exited = true;
         g.exitCode = code;
         generations.closeNotify(g);
-        Log.info("generation exited", "generation", g.number, "pid", g.pid,
-                "status", WaitStatus.describe(exit.status()), "code", code);
+        if (code == raw) {
+            Log.info("generation exited", "generation", g.number, "pid", g.pid,
+                    "status", WaitStatus.describe(exit.status()), "code", code);
+        } else {
+            Log.info("generation exited", "generation", g.number, "pid", g.pid,
+                    "status", WaitStatus.describe(exit.status()), "code", raw, "counts_as", code);
+        }
         long now = clock.nanoTime();
         if (drain.ending()) {
             drain.recordExit(g, code);
@@ -341,8 +347,8 @@ public final class Supervisor {
         restarts.recordExit(g, code);
         drain.recordExit(g, code);
         stopper.stopLeftovers(g, now);
+        hintIfItBindsItself(g, code, wasStarting, now);
         if (wasStarting) {
-            hintIfItBindsItself(code);
             restarts.exitedBeforeReady(g, "exited before it was ready (" + WaitStatus.describe(exit.status()) + ")",
                     now);
         } else if (wasServing && generations.anyServing()) {
@@ -352,16 +358,33 @@ public final class Supervisor {
 
     /**
      * go-server-starter's issues #18 and #22: an application that binds the port itself fails with EADDRINUSE
-     * because dewy holds the port, and a supervisor without backoff restarts it forever. dewy cannot see the bind,
-     * only an exit before readiness; it says what the likely cause is.
+     * because dewy holds the port, and a supervisor without backoff restarts it forever. dewy cannot see the bind.
+     * It sees an exit that failed early: before the generation was ready, or (since {@code delay:} readiness can
+     * count a slow JVM as ready seconds before its bind fails) before any generation has run for a whole
+     * {@code --restart-window}. Then it says what the likely cause is, whatever the readiness mode.
      */
-    private void hintIfItBindsItself(int code) {
-        if (starter.hasListeners() && code != 0) {
-            Log.warn("the application exited before it was ready; if it binds its port itself, that fails with "
-                    + "\"address already in use\" because dewy holds the port: take the socket from "
-                    + "SERVER_STARTER_PORT or LISTEN_FDS instead", "ports", config.ports().size());
+    private void hintIfItBindsItself(Generation g, int code, boolean wasStarting, long now) {
+        if (!starter.hasListeners() || code == 0) {
+            return;
+        }
+        long window = config.restart().window().toNanos();
+        longestRun = Math.max(longestRun, now - g.startedNanos);
+        for (Generation other : generations.list()) {
+            if (!other.exited) {
+                longestRun = Math.max(longestRun, now - other.startedNanos);
+            }
+        }
+        if (wasStarting || longestRun < window) {
+            Log.warn("the application exited " + (wasStarting ? "before it was ready" : "soon after it started")
+                    + "; if it binds its port itself, that fails with \"address already in use\" because dewy "
+                    + "holds the port: take the socket from SERVER_STARTER_PORT, LISTEN_FDS or fd 0 "
+                    + "(System.inheritedChannel(); Spring Boot: dev.dewy:dewy-spring-boot-starter)",
+                    "ports", starter.listeners().size());
         }
     }
+
+    /** The longest any generation has run, as far as dewy has looked (for the hint above). */
+    private long longestRun;
 
     // ---- what operators read
 

@@ -100,6 +100,22 @@ class CommandLineTest {
     }
 
     @Test
+    void signalGroupAndSuccessExitStatuses() throws UsageException {
+        Config plain = parseEnv(Map.of(), "--", "x");
+        assertFalse(plain.signalGroup(), "main process by default");
+        assertEquals(java.util.Set.of(), plain.successExitStatus());
+        assertEquals(143, plain.counted(143));
+        Config c = parseEnv(Map.of("DEWY_SIGNAL_GROUP", "true"), "--success-exit-status", "143",
+                "--success-exit-status=130,3", "--", "x");
+        assertTrue(c.signalGroup());
+        assertEquals(java.util.Set.of(3, 130, 143), c.successExitStatus());
+        assertEquals(0, c.counted(143));
+        assertEquals(1, c.counted(1));
+        assertEquals(java.util.Set.of(143), parseEnv(Map.of("DEWY_SUCCESS_EXIT_STATUS", "143"), "--", "x")
+                .successExitStatus());
+    }
+
+    @Test
     void envVariablesWhenFlagsAreAbsent() throws UsageException {
         Map<String, String> env = Map.of("DEWY_LOG_LEVEL", "debug", "DEWY_LOG_FORMAT", "json",
                 "DEWY_GRACE_PERIOD", "45s", "DEWY_STOP_SIGNAL", "SIGHUP", "DEWY_OTHER", "ignored");
@@ -241,7 +257,7 @@ class CommandLineTest {
     void optionEnvNames() {
         assertEquals(List.of("DEWY_LOG_LEVEL", "DEWY_LOG_FORMAT", "DEWY_GRACE_PERIOD", "DEWY_STOP_SIGNAL", "DEWY_PORT",
                         "DEWY_BACKLOG", "DEWY_READY", "DEWY_READY_TIMEOUT", "DEWY_SIGNAL_GROUP", "DEWY_RESTART_SIGNAL", "DEWY_DRAIN_DELAY",
-                        "DEWY_RESTART", "DEWY_RESTART_DELAY", "DEWY_MAX_RESTARTS", "DEWY_RESTART_WINDOW", "DEWY_ADMIN",
+                        "DEWY_RESTART", "DEWY_SUCCESS_EXIT_STATUS", "DEWY_RESTART_DELAY", "DEWY_MAX_RESTARTS", "DEWY_RESTART_WINDOW", "DEWY_ADMIN",
                         "DEWY_PID_FILE", "DEWY_STATUS_FILE", "DEWY_REGISTRY", "DEWY_INTERVAL", "DEWY_WORKDIR",
                         "DEWY_KEEP_RELEASES", "DEWY_REQUIRE_CHECKSUM", "DEWY_BEFORE_DEPLOY_HOOK",
                         "DEWY_AFTER_DEPLOY_HOOK", "DEWY_MAX_ARTIFACT_SIZE", "DEWY_DOWNLOAD_TIMEOUT", "DEWY_NOTIFIER"),

@@ -116,7 +116,9 @@ class ExitCodesIT {
             "--stop-signal 99 -- /bin/true     | unknown signal \"99\"",
             "-l loud -- /bin/true              | unknown log level \"loud\"",
             "-f xml -- /bin/true               | unknown log format \"xml\"",
-            "--grace-period                    | flag --grace-period needs a value"})
+            "--grace-period                    | flag --grace-period needs a value",
+            "--success-exit-status 0 -- /bin/true | 0 is not an exit status (1-255)",
+            "--success-exit-status TERM -- /bin/true | \"TERM\" is not an exit status (1-255)"})
     void badInputGives2WithOneLineAndAHint(String args, String message) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(Dewy.JAVA, "-jar", Dewy.TARGET.resolve("dewy.jar").toString(),
                 "server"));
@@ -164,6 +166,29 @@ class ExitCodesIT {
         for (String s : List.of("--log-level", "--log-format", "--grace-period", "--stop-signal", "DEWY_LOG_LEVEL",
                 "USR1", "127")) {
             assertTrue(help.contains(s), s + " in help");
+        }
+    }
+
+    /** A JVM exits 143 on TERM however clean its shutdown; --success-exit-status 143 makes that dewy's 0 (tini -e). */
+    @Test
+    void successExitStatusMapsTheDrainsStatusAndTheCrashPolicy() throws Exception {
+        for (boolean mapped : new boolean[] {false, true}) {
+            Path dir = Files.createDirectories(tmp.resolve(mapped ? "mapped" : "plain"));
+            Path rec = dir.resolve("rec");
+            List<String> opts = mapped ? List.of("--success-exit-status", "143") : List.of();
+            try (Dewy dewy = Dewy.startReady(Mode.PID1, dir, rec, TestApp.command(opts, "record", rec, 143))) {
+                dewy.signal(15);
+                assertEquals(mapped ? 0 : 143, dewy.awaitExit(Duration.ofSeconds(20)), "--success-exit-status 143: "
+                        + mapped);
+            }
+        }
+        // --restart on-failure: an exit that counts as success is not a crash, so it is not restarted
+        Path dir = Files.createDirectories(tmp.resolve("policy"));
+        try (Dewy dewy = Dewy.start(Mode.PID1, dir, TestApp.command(List.of("--restart", "on-failure",
+                "--success-exit-status", "143,3"), "exit", 3))) {
+            assertEquals(0, dewy.awaitExit(Duration.ofSeconds(20)));
+            assertEquals(1, dewy.countLog("msg=started "), dewy.log());
+            assertTrue(dewy.log().contains("code=3 counts_as=0"), dewy.log());
         }
     }
 }

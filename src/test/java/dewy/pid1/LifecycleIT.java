@@ -290,6 +290,25 @@ class LifecycleIT {
         }
     }
 
+    // ---- applications that bind the port dewy holds
+
+    /**
+     * A slow application that binds the port itself (a Spring Boot app without the starter): the default
+     * {@code delay:1s} counts it as ready before its bind fails, so "exited before it was ready" never fires; the
+     * hint must come all the same.
+     */
+    @Test
+    void aSelfBindingAppThatCountsAsReadyBeforeItsBindFailsStillGetsTheHint() throws Exception {
+        int port = StarterIT.freePort();
+        try (Dewy dewy = Dewy.start(Mode.PID1, tmp, "--port", "127.0.0.1:" + port, "--max-restarts", "1", "--",
+                "/bin/sh", "-c", "sleep 2; exec python3 " + ReleaseFixtures.PYTHON_APP + " --bind 127.0.0.1:" + port)) {
+            dewy.awaitLog("msg=\"generation ready\" generation=1 ", 1, Duration.ofSeconds(20));
+            dewy.awaitLog("msg=\"generation exited\" generation=1 ", 1, Duration.ofSeconds(20));
+            dewy.awaitLog("soon after it started; if it binds its port itself, that fails with", 1,
+                    Duration.ofSeconds(5));
+        }
+    }
+
     // ---- spawns that fail for other reasons
 
     /** The application's main process among dewy's children (a hook may be running beside it). */
