@@ -40,7 +40,8 @@ class RelaunchTest {
     void tuningIsWhatWasMeasured() {
         assertEquals(List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1",
                 "-XX:ReservedCodeCacheSize=16m", "-XX:-UsePerfData", "-Xss256k", "-Xms4m", "-Xmx64m",
-                "-XX:+UnlockDiagnosticVMOptions", "-XX:GuaranteedSafepointInterval=0", "-XX:AsyncDeflationInterval=0",
+                "-XX:+IgnoreUnrecognizedVMOptions", "-XX:+UnlockDiagnosticVMOptions",
+                "-XX:GuaranteedSafepointInterval=0", "-XX:AsyncDeflationInterval=0",
                 "--enable-native-access=ALL-UNNAMED"), Relaunch.TUNING);
     }
 
