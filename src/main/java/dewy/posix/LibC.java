@@ -42,11 +42,24 @@ public interface LibC {
 
     int posix_spawn_file_actions_destroy(Pointer actions);
 
+    /** glibc 2.34 and later; {@link Posix} checks that it exists before calling it. */
     int posix_spawn_file_actions_addclosefrom_np(Pointer actions, int from);
 
     int posix_spawn_file_actions_adddup2(Pointer actions, int fd, int newFd);
 
     int posix_spawn_file_actions_addclose(Pointer actions, int fd);
+
+    /** glibc 2.35 and later: the child makes its process group the foreground of the terminal at {@code fd}. */
+    int posix_spawn_file_actions_addtcsetpgrp_np(Pointer actions, int fd);
+
+    // The controlling terminal: which process group is its foreground (tini's tcsetpgrp).
+    int isatty(int fd);
+
+    int tcgetpgrp(int fd);
+
+    int tcsetpgrp(int fd, int pgrp);
+
+    int getpgrp();
 
     // Sockets: dewy's listeners and the sd_notify datagram sockets. Addresses are sockaddr bytes built by Posix.
     int socket(int domain, int type, int protocol);

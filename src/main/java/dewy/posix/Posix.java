@@ -19,7 +19,16 @@ import jnr.ffi.byref.IntByReference;
  */
 public final class Posix {
     public static final int ENOENT = 2, ESRCH = 3, EINTR = 4, EACCES = 13, ECHILD = 10, EAGAIN = 11, EPERM = 1,
-            ENOTDIR = 20, EISDIR = 21, ENOEXEC = 8, ELOOP = 40, ENAMETOOLONG = 36, EADDRINUSE = 98;
+            ENOTDIR = 20, EISDIR = 21, ENOEXEC = 8, ELOOP = 40, ENAMETOOLONG = 36, EADDRINUSE = 98, E2BIG = 7,
+            ETXTBSY = 26, ELIBBAD = 80, EMFILE = 24;
+
+    /**
+     * {@code -Ddewy.spawn.without=closefrom,tcsetpgrp}: spawn as on a glibc that lacks those file actions (older than
+     * 2.34 and 2.35), so that the fallbacks can be tested on a newer one.
+     */
+    public static final String WITHOUT_PROPERTY = "dewy.spawn.without";
+    static final String CLOSEFROM = "posix_spawn_file_actions_addclosefrom_np";
+    static final String TCSETPGRP = "posix_spawn_file_actions_addtcsetpgrp_np";
 
     private static final int SIG_BLOCK = 0;
     private static final int WNOHANG = 1;
@@ -45,11 +54,17 @@ public final class Posix {
     private final Pointer signalFdInfo;
     private final Pointer eventCounter;
     private final byte[] datagram = new byte[4096];
+    // glibc's non-portable spawn file actions, looked up once: without them dewy falls back (see spawn)
+    private boolean closeFrom;
+    private final boolean tcsetpgrpAction;
 
     private Posix(LibC libc) {
         this.libc = libc;
         this.runtime = Runtime.getRuntime(libc);
         this.pid = libc.getpid();
+        String without = System.getProperty(WITHOUT_PROPERTY, "");
+        this.closeFrom = has(CLOSEFROM) && !List.of(without.split(",")).contains("closefrom");
+        this.tcsetpgrpAction = has(TCSETPGRP) && !List.of(without.split(",")).contains("tcsetpgrp");
         this.waitTimeout = Memory.allocateDirect(runtime, 16, true);
         this.pollFds = Memory.allocateDirect(runtime, MAX_POLL * 8, true);
         this.signalFdInfo = Memory.allocateDirect(runtime, SIGNALFD_INFO_SIZE, true);
@@ -93,6 +108,25 @@ public final class Posix {
         return new Posix(LibraryLoader.create(LibC.class).load("c"));
     }
 
+    /** Whether the loaded libc has {@code symbol} (dlsym on the default handle: the JVM's own libc). */
+    private static boolean has(String symbol) {
+        try {
+            return com.kenai.jffi.Library.getDefault().getSymbolAddress(symbol) != 0;
+        } catch (RuntimeException | LinkageError e) {
+            return false;
+        }
+    }
+
+    /** How a child gets only the descriptors it is given, for the debug log. */
+    public String closePath() {
+        return closeFrom ? CLOSEFROM : "posix_spawn_file_actions_addclose for each descriptor in /proc/self/fd";
+    }
+
+    /** How a generation gets the terminal, for the debug log. */
+    public String terminalPath() {
+        return tcsetpgrpAction ? TCSETPGRP + " (in the child)" : "tcsetpgrp from dewy right after the spawn, then SIGCONT";
+    }
+
     private static String jffiArch() {
         String arch = System.getProperty("os.arch").toLowerCase(Locale.ROOT);
         return arch.equals("amd64") ? "x86_64" : arch;
@@ -132,56 +166,144 @@ public final class Posix {
      * @return the child's pid (also its process group id)
      */
     public int spawn(List<String> argv, List<String> env) throws SpawnException {
-        return spawn(argv, env, new int[0], new int[0]);
+        return spawn(argv, env, new int[0], new int[0], -1);
     }
 
     /**
      * {@link #spawn(List, List)} that also places descriptors: {@code from[i]} becomes {@code to[i]} in the child
      * (listening sockets at 3, 4, ... or where the user asked). Every {@code from} must be above every {@code to},
      * so that no dup2 overwrites a source still to be copied; {@link #moveAbove} gets them there.
+     *
+     * <p>With {@code terminalFd} at 0 or above, the child's process group becomes the foreground of that terminal:
+     * in the child before it execs ({@value #TCSETPGRP}, glibc 2.35), or else from dewy right after the spawn,
+     * followed by a SIGCONT to the group in case the child read the terminal before and was stopped (SIGTTIN). If
+     * the child cannot take the terminal (hung up, not dewy's), it starts without it.
+     *
+     * @throws SpawnException {@link SpawnException#commandProblem()} when execve refused the command; otherwise the
+     *                        spawn itself failed (EMFILE, ENOMEM, EAGAIN, an attribute or file action)
      */
+    public int spawn(List<String> argv, List<String> env, int[] from, int[] to, int terminalFd) throws SpawnException {
+        boolean inChild = terminalFd >= 0 && tcsetpgrpAction;
+        IntByReference child = new IntByReference();
+        int rc = spawnOnce(argv, env, from, to, inChild ? terminalFd : -1, child);
+        if (rc != 0 && inChild) {
+            rc = spawnOnce(argv, env, from, to, -1, child); // the terminal, not the command, may be what failed
+        }
+        if (rc != 0) {
+            throw new SpawnException(argv.get(0), rc, strerror(rc));
+        }
+        int pid = child.getValue();
+        if (terminalFd >= 0 && !inChild && libc.tcsetpgrp(terminalFd, pid) == 0) {
+            libc.kill(-pid, Signals.SIGCONT);
+        }
+        return pid;
+    }
+
     public int spawn(List<String> argv, List<String> env, int[] from, int[] to) throws SpawnException {
+        return spawn(argv, env, from, to, -1);
+    }
+
+    /** One posix_spawnp: 0 and the pid in {@code child}, or posix_spawnp's error number. */
+    private int spawnOnce(List<String> argv, List<String> env, int[] from, int[] to, int terminalFd,
+                          IntByReference child) throws SpawnException {
         Pointer attr = Memory.allocateDirect(runtime, ATTR_SIZE, true);
         Pointer actions = Memory.allocateDirect(runtime, ACTIONS_SIZE, true);
-        check("posix_spawnattr_init", libc.posix_spawnattr_init(attr));
-        check("posix_spawn_file_actions_init", libc.posix_spawn_file_actions_init(actions));
+        boolean attrMade = false;
+        boolean actionsMade = false;
+        String call = "posix_spawnattr_init";
         try {
-            check("posix_spawnattr_setflags", libc.posix_spawnattr_setflags(attr,
+            check(call, libc.posix_spawnattr_init(attr));
+            attrMade = true;
+            check(call = "posix_spawn_file_actions_init", libc.posix_spawn_file_actions_init(actions));
+            actionsMade = true;
+            call = "posix_spawnattr_setflags";
+            check(call, libc.posix_spawnattr_setflags(attr,
                     (short) (POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK)));
-            check("posix_spawnattr_setpgroup", libc.posix_spawnattr_setpgroup(attr, 0));
-            check("posix_spawnattr_setsigmask", libc.posix_spawnattr_setsigmask(attr, sigset(SignalSet.of())));
+            check(call = "posix_spawnattr_setpgroup", libc.posix_spawnattr_setpgroup(attr, 0));
+            check(call = "posix_spawnattr_setsigmask", libc.posix_spawnattr_setsigmask(attr, sigset(SignalSet.of())));
             // Every number by hand: glibc's sigfillset leaves out 32 and 33, which would then stay as they were.
-            check("posix_spawnattr_setsigdefault",
+            check(call = "posix_spawnattr_setsigdefault",
                     libc.posix_spawnattr_setsigdefault(attr, sigset(SignalSet.range(1, 64))));
             int top = 2;
+            call = "posix_spawn_file_actions_adddup2";
             for (int i = 0; i < from.length; i++) {
-                check("posix_spawn_file_actions_adddup2", libc.posix_spawn_file_actions_adddup2(actions, from[i], to[i]));
+                check(call, libc.posix_spawn_file_actions_adddup2(actions, from[i], to[i]));
                 top = Math.max(top, to[i]);
             }
             // Gaps between the placed descriptors: close whatever dewy has there (EBADF is ignored by glibc).
+            call = "posix_spawn_file_actions_addclose";
             for (int fd = 3; fd < top; fd++) {
                 if (!contains(to, fd)) {
-                    check("posix_spawn_file_actions_addclose", libc.posix_spawn_file_actions_addclose(actions, fd));
+                    check(call, libc.posix_spawn_file_actions_addclose(actions, fd));
                 }
             }
             // Without this the child inherits the JVM's jar, module and jffi descriptors.
-            check("posix_spawn_file_actions_addclosefrom_np",
-                    libc.posix_spawn_file_actions_addclosefrom_np(actions, top + 1));
-            IntByReference child = new IntByReference();
-            int rc = libc.posix_spawnp(child, argv.get(0), actions, attr, terminated(argv), terminated(env));
-            if (rc != 0) {
-                throw new SpawnException(argv.get(0), rc, strerror(rc));
+            call = closeFrom ? CLOSEFROM : "posix_spawn_file_actions_addclose";
+            closeAbove(actions, top);
+            if (terminalFd >= 0) {
+                check(call = TCSETPGRP, libc.posix_spawn_file_actions_addtcsetpgrp_np(actions, terminalFd));
             }
-            return child.getValue();
+            call = "posix_spawnp";
+            return libc.posix_spawnp(child, argv.get(0), actions, attr, terminated(argv), terminated(env));
+        } catch (SpawnFailure e) {
+            throw SpawnException.system(e.getMessage(), strerror(e.errno));
+        } catch (RuntimeException | LinkageError e) {
+            // a libc without a function dewy binds, or a binding that failed: never a stack trace, never the command
+            throw SpawnException.system(call, e.toString());
         } finally {
-            libc.posix_spawn_file_actions_destroy(actions);
-            libc.posix_spawnattr_destroy(attr);
+            if (actionsMade) {
+                libc.posix_spawn_file_actions_destroy(actions);
+            }
+            if (attrMade) {
+                libc.posix_spawnattr_destroy(attr);
+            }
         }
     }
 
-    private void check(String call, int rc) {
+    /**
+     * Closes every descriptor above {@code top} in the child: with one closefrom action, or, before glibc 2.34, one
+     * close action for each descriptor /proc/self/fd lists now. (The fallback cannot see a descriptor another dewy
+     * thread opens between the listing and the spawn, a download's for one; closefrom can.)
+     */
+    private void closeAbove(Pointer actions, int top) throws SpawnFailure {
+        if (closeFrom) {
+            try {
+                check(CLOSEFROM, libc.posix_spawn_file_actions_addclosefrom_np(actions, top + 1));
+                return;
+            } catch (UnsatisfiedLinkError e) {
+                closeFrom = false; // dlsym found it, the binding did not: fall back from now on
+            }
+        }
+        String[] open = new java.io.File("/proc/self/fd").list(); // java.io: no stream bootstrap before the spawn
+        if (open == null) {
+            throw new SpawnFailure("list /proc/self/fd", ENOENT);
+        }
+        for (String name : open) {
+            int fd;
+            try {
+                fd = Integer.parseInt(name);
+            } catch (NumberFormatException e) {
+                continue;
+            }
+            if (fd > top) { // the listing's own descriptor is among them, closed by now: glibc ignores its EBADF
+                check("posix_spawn_file_actions_addclose", libc.posix_spawn_file_actions_addclose(actions, fd));
+            }
+        }
+    }
+
+    /** A posix_spawnattr_* or file-action call returned an error number. */
+    private static final class SpawnFailure extends Exception {
+        final int errno;
+
+        SpawnFailure(String call, int errno) {
+            super(call, null, false, false);
+            this.errno = errno;
+        }
+    }
+
+    private static void check(String call, int rc) throws SpawnFailure {
         if (rc != 0) {
-            throw new IllegalStateException(call + ": " + strerror(rc));
+            throw new SpawnFailure(call, rc);
         }
     }
 
@@ -240,6 +362,29 @@ public final class Posix {
     /** Makes orphaned descendants re-parent to dewy instead of to the host's init. Returns null or the error. */
     public String becomeChildSubreaper() {
         return libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0 ? null : strerror(errno());
+    }
+
+    /** Whether {@code fd} is a terminal. */
+    public boolean isTerminal(int fd) {
+        return libc.isatty(fd) == 1;
+    }
+
+    /** The foreground process group of the terminal at {@code fd} (tcgetpgrp), or -1 when it is not dewy's terminal. */
+    public int foregroundGroup(int fd) {
+        return libc.tcgetpgrp(fd);
+    }
+
+    /**
+     * Makes {@code pgrp} the foreground process group of the terminal at {@code fd} (tcsetpgrp). dewy blocks SIGTTOU
+     * in every thread, so this works from the background too. Returns 0 or the errno.
+     */
+    public int setForegroundGroup(int fd, int pgrp) {
+        return libc.tcsetpgrp(fd, pgrp) == 0 ? 0 : errno();
+    }
+
+    /** dewy's own process group; 0 when its leader is outside dewy's PID namespace. */
+    public int processGroup() {
+        return libc.getpgrp();
     }
 
     /**
