@@ -16,6 +16,8 @@ public interface LibC {
 
     int kill(int pid, int sig);
 
+    int raise(int sig);
+
     int waitpid(int pid, int[] status, int options);
 
     int prctl(int option, long arg2, long arg3, long arg4, long arg5);

@@ -359,6 +359,14 @@ public final class Posix {
         return libc.kill(target, signal) == 0 ? 0 : errno();
     }
 
+    /**
+     * Stops dewy (SIGSTOP) and returns once something has continued it. raise() signals the calling thread itself,
+     * which stops at once; {@code kill(getpid(), SIGSTOP)} can return before another thread takes the stop.
+     */
+    public void stopSelf() {
+        libc.raise(Signals.SIGSTOP);
+    }
+
     /** Makes orphaned descendants re-parent to dewy instead of to the host's init. Returns null or the error. */
     public String becomeChildSubreaper() {
         return libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0 ? null : strerror(errno());

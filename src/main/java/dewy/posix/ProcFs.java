@@ -100,6 +100,16 @@ public final class ProcFs {
         }
     }
 
+    /** The state letter of /proc/PID/stat (R, S, T for stopped, Z, ...), or 0 when the process is gone. */
+    public char state(int pid) {
+        try {
+            String stat = Files.readString(root.resolve(Integer.toString(pid)).resolve("stat"), StandardCharsets.UTF_8);
+            return stat.charAt(stat.lastIndexOf(')') + 2);
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
+    }
+
     private static Map<String, String> status(Path file) {
         Map<String, String> map = new HashMap<>();
         try {

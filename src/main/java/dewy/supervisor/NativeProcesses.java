@@ -130,7 +130,32 @@ public final class NativeProcesses implements Processes {
                 handBackTerminal(e.pid());
             }
         }
+        if (terminalOwner > 0 && !pid1) {
+            followForegroundStop();
+        }
         return reaped;
+    }
+
+    /**
+     * Job control under a shell, when a generation holds the terminal: Ctrl-Z (or SIGTTIN, SIGTTOU) stops its
+     * group, not dewy, and the shell waits for dewy, its job. So dewy stops too (dumb-init stops itself after such
+     * a signal as well). When the shell resumes it ({@code fg}: the terminal is dewy's group again; {@code bg}:
+     * it is not), the generation gets the terminal back if dewy has it, and SIGCONT.
+     */
+    private void followForegroundStop() {
+        int foreground = posix.foregroundGroup(STDIN);
+        if (!generations.contains(foreground) || proc.state(foreground) != 'T') {
+            return;
+        }
+        dewy.log.Log.debug("the generation holding the terminal stopped; stopping dewy, the shell's job",
+                "pgid", foreground);
+        posix.stopSelf(); // returns once the shell has resumed dewy
+        if (posix.foregroundGroup(STDIN) == terminalOwner) {
+            posix.setForegroundGroup(STDIN, foreground);
+        }
+        posix.kill(-foreground, Signals.SIGCONT);
+        dewy.log.Log.debug("resumed", "pgid", foreground, "terminal",
+                posix.foregroundGroup(STDIN) == foreground ? "generation" : "elsewhere");
     }
 
     /** The generation that held the terminal exited: the newest one still running gets it, else dewy. */
@@ -182,7 +207,7 @@ public final class NativeProcesses implements Processes {
 
     @Override
     public void stopSelf() {
-        posix.kill(posix.pid(), Signals.SIGSTOP);
+        posix.stopSelf();
     }
 
     @Override
