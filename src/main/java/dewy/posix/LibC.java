@@ -74,7 +74,9 @@ public interface LibC {
 
     int getsockname(int fd, byte[] address, int[] length);
 
-    long recv(int fd, byte[] buffer, long length, int flags);
+    long recvmsg(int fd, Pointer message, int flags);
+
+    int chmod(String path, int mode);
 
     long sendto(int fd, byte[] buffer, long length, int flags, byte[] address, int addressLength);
 

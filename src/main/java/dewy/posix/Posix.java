@@ -35,7 +35,10 @@ public final class Posix {
     private static final int PR_SET_CHILD_SUBREAPER = 36;
     private static final int F_GETFD = 1, F_SETFD = 2, FD_CLOEXEC = 1, F_DUPFD_CLOEXEC = 1030;
     private static final int SOCK_STREAM = 1, SOCK_DGRAM = 2, SOCK_NONBLOCK = 0x800, SOCK_CLOEXEC = 0x80000;
-    private static final int SOL_SOCKET = 1, SO_REUSEADDR = 2, IPPROTO_IPV6 = 41, IPV6_V6ONLY = 26;
+    private static final int SOL_SOCKET = 1, SO_REUSEADDR = 2, SO_PASSCRED = 16, IPPROTO_IPV6 = 41, IPV6_V6ONLY = 26;
+    private static final int MSG_CMSG_CLOEXEC = 0x40000000;
+    // struct msghdr (LP64): name@0, namelen@8, iov@16, iovlen@24, control@32, controllen@40, flags@48; iovec 16 bytes
+    private static final int MSGHDR_SIZE = 56, IOVEC_SIZE = 16, CONTROL_SIZE = 512, DATAGRAM_SIZE = 4096;
     private static final int SFD_NONBLOCK = 0x800, SFD_CLOEXEC = 0x80000, MSG_DONTWAIT = 0x40, MSG_NOSIGNAL = 0x4000;
     private static final short POLLIN = 1;
     private static final int MAX_POLL = 64, SIGNALFD_INFO_SIZE = 128;
@@ -53,7 +56,13 @@ public final class Posix {
     private final Pointer pollFds;
     private final Pointer signalFdInfo;
     private final Pointer eventCounter;
-    private final byte[] datagram = new byte[4096];
+    private final byte[] datagram = new byte[DATAGRAM_SIZE];
+    private final byte[] control = new byte[CONTROL_SIZE];
+    // recvmsg's buffers, allocated at the first NOTIFY_SOCKET read
+    private Pointer message;
+    private Pointer iovec;
+    private Pointer datagramBuffer;
+    private Pointer controlBuffer;
     // glibc's non-portable spawn file actions, looked up once: without them dewy falls back (see spawn)
     private boolean closeFrom;
     private final boolean tcsetpgrpAction;
@@ -490,32 +499,81 @@ public final class Posix {
         return moved;
     }
 
-    /** A non-blocking unix datagram socket bound at {@code path}: an sd_notify NOTIFY_SOCKET. */
+    /**
+     * A non-blocking unix datagram socket bound at {@code path}: an sd_notify NOTIFY_SOCKET. Anyone may send to it
+     * (mode 0666: an application that dropped its privileges too), and each datagram carries its sender's
+     * credentials (SO_PASSCRED), so that {@link #receive} can tell who sent it.
+     */
     public int datagramSocket(String path) throws Failure {
         int fd = libc.socket(SockAddr.AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (fd < 0) {
             throw failure("socket");
         }
-        byte[] address = SockAddr.unix(path).bytes();
-        if (libc.bind(fd, address, address.length) != 0) {
-            Failure f = failure("bind " + path);
+        try {
+            setInt(fd, SOL_SOCKET, SO_PASSCRED, 1);
+            byte[] address = SockAddr.unix(path).bytes();
+            if (libc.bind(fd, address, address.length) != 0) {
+                throw failure("bind " + path);
+            }
+            if (libc.chmod(path, 0666) != 0) {
+                throw failure("chmod " + path);
+            }
+            return fd;
+        } catch (Failure f) {
             libc.close(fd);
             throw f;
         }
-        return fd;
     }
 
-    /** The next waiting datagram as text, or null when none is waiting. */
-    public String receive(int fd) throws Failure {
-        long n = libc.recv(fd, datagram, datagram.length, MSG_DONTWAIT);
+    /**
+     * One datagram and who sent it, as the kernel says (SCM_CREDENTIALS).
+     *
+     * @param pid the sender's pid in dewy's PID namespace; 0 when it is outside it or sent no credentials
+     * @param uid the sender's uid, -1 when no credentials came
+     */
+    public record Datagram(String text, int pid, int uid, int gid) {
+    }
+
+    /**
+     * The next waiting datagram, or null when none is waiting. Descriptors a sender passed along (SCM_RIGHTS) are
+     * closed at once: dewy keeps none.
+     */
+    public Datagram receive(int fd) throws Failure {
+        if (message == null) {
+            message = Memory.allocateDirect(runtime, MSGHDR_SIZE, true);
+            iovec = Memory.allocateDirect(runtime, IOVEC_SIZE, true);
+            datagramBuffer = Memory.allocateDirect(runtime, DATAGRAM_SIZE, true);
+            controlBuffer = Memory.allocateDirect(runtime, CONTROL_SIZE, true);
+            iovec.putAddress(0, datagramBuffer.address());
+            iovec.putLong(8, DATAGRAM_SIZE);
+        }
+        message.putAddress(0, 0L);
+        message.putInt(8, 0);
+        message.putAddress(16, iovec.address());
+        message.putLong(24, 1);
+        message.putAddress(32, controlBuffer.address());
+        message.putLong(40, CONTROL_SIZE);
+        message.putInt(48, 0);
+        long n = libc.recvmsg(fd, message, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
         if (n < 0) {
             int err = errno();
             if (err == EAGAIN || err == EINTR) {
                 return null;
             }
-            throw new Failure("recv", err, strerror(err));
+            throw new Failure("recvmsg", err, strerror(err));
         }
-        return new String(datagram, 0, (int) n, java.nio.charset.StandardCharsets.UTF_8);
+        int controlLength = (int) Math.min(message.getLong(40), CONTROL_SIZE);
+        controlBuffer.get(0, control, 0, controlLength);
+        ControlMessages.Parsed parsed = ControlMessages.parse(control, controlLength);
+        for (int passed : parsed.fds()) {
+            if (passed > 2) {
+                libc.close(passed);
+            }
+        }
+        int length = (int) Math.min(n, DATAGRAM_SIZE);
+        datagramBuffer.get(0, datagram, 0, length);
+        return new Datagram(new String(datagram, 0, length, java.nio.charset.StandardCharsets.UTF_8), parsed.pid(),
+                parsed.uid(), parsed.gid());
     }
 
     /** Sends one datagram to the unix socket at {@code path} (sd_notify to systemd). */

@@ -220,13 +220,27 @@ public final class NativeProcesses implements Processes {
         return new NotifyChannel(posix.datagramSocket(path.toString()), path.toString());
     }
 
+    /**
+     * The datagrams from senders that belong to the generation (systemd's NotifyAccess=all for one service): its
+     * main process, a process in its group, or a descendant, as the kernel's SCM_CREDENTIALS name them. Anyone may
+     * write to the socket (an application that dropped its privileges must), so the others are dropped: the
+     * first of each socket with a warning, the rest at debug.
+     */
     @Override
-    public List<String> readNotify(NotifyChannel channel) {
+    public List<String> readNotify(NotifyChannel channel, int mainPid) {
         List<String> datagrams = new ArrayList<>();
         try {
-            String d;
-            while (datagrams.size() < 64 && (d = posix.receive(channel.fd())) != null) {
-                datagrams.add(d);
+            Posix.Datagram d;
+            for (int read = 0; read < 64 && (d = posix.receive(channel.fd())) != null; read++) {
+                if (proc.belongsTo(d.pid(), mainPid, posix.pid())) {
+                    datagrams.add(d.text());
+                } else if (foreignSenders.add(channel.path())) {
+                    dewy.log.Log.warn("NOTIFY_SOCKET message dropped: the sender is not this generation's",
+                            "path", channel.path(), "pid", d.pid(), "uid", d.uid(), "main_pid", mainPid);
+                } else {
+                    dewy.log.Log.debug("NOTIFY_SOCKET message dropped: the sender is not this generation's",
+                            "path", channel.path(), "pid", d.pid(), "uid", d.uid(), "main_pid", mainPid);
+                }
             }
         } catch (Posix.Failure e) {
             dewy.log.Log.warn("cannot read NOTIFY_SOCKET", "path", channel.path(), "error", e.getMessage());
@@ -234,8 +248,12 @@ public final class NativeProcesses implements Processes {
         return datagrams;
     }
 
+    /** NOTIFY_SOCKETs that have had a datagram from a stranger (warned about once each). */
+    private final java.util.Set<String> foreignSenders = new java.util.HashSet<>();
+
     @Override
     public void closeNotify(NotifyChannel channel) {
+        foreignSenders.remove(channel.path());
         posix.close(channel.fd());
         posix.unlink(channel.path());
     }

@@ -46,8 +46,11 @@ public interface Processes {
     /** A fresh NOTIFY_SOCKET for one generation. */
     NotifyChannel openNotify(int generation) throws IOException;
 
-    /** The datagrams waiting on a NOTIFY_SOCKET (none when nothing is waiting). */
-    List<String> readNotify(NotifyChannel channel);
+    /**
+     * The datagrams waiting on a NOTIFY_SOCKET (none when nothing is waiting), from senders that belong to the
+     * generation whose main process is {@code mainPid}: that process, its process group, or its descendants.
+     */
+    List<String> readNotify(NotifyChannel channel, int mainPid);
 
     void closeNotify(NotifyChannel channel);
 }

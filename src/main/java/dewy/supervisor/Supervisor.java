@@ -211,7 +211,7 @@ public final class Supervisor {
     public void notified(int fd) {
         for (Generation g : List.copyOf(generations)) {
             if (g.notify != null && g.notify.fd() == fd) {
-                for (String datagram : processes.readNotify(g.notify)) {
+                for (String datagram : processes.readNotify(g.notify, g.pid)) {
                     onNotify(g, NotifyMessage.parse(datagram));
                 }
             }

@@ -88,7 +88,7 @@ final class FakeProcesses implements Processes {
     }
 
     @Override
-    public List<String> readNotify(NotifyChannel channel) {
+    public List<String> readNotify(NotifyChannel channel, int mainPid) {
         List<String> out = notifyQueued.getOrDefault(channel.fd(), List.of());
         notifyQueued.remove(channel.fd());
         return out;
