@@ -137,6 +137,21 @@ final class Dewy implements AutoCloseable {
         return read(stdout);
     }
 
+    /**
+     * {@code dewy} (a command that runs dewy's {@code server}, such as the image's entrypoint) as PID 1 of a new PID
+     * namespace, with {@code args} after it.
+     */
+    static Dewy startCommand(List<String> dewy, Path dir, Map<String, String> env, String... args) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of("unshare", "--pid", "--fork", "--mount-proc"));
+        cmd.addAll(dewy);
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile())
+                .redirectOutput(dir.resolve("dewy.out").toFile())
+                .redirectError(dir.resolve("dewy.err").toFile());
+        pb.environment().putAll(env);
+        return new Dewy(pb.start(), Mode.PID1, dir);
+    }
+
     static Dewy start(Mode mode, Path dir, String... args) throws IOException {
         return start(mode, dir, Map.of(), args);
     }
