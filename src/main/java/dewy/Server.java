@@ -273,7 +273,7 @@ final class Server {
             }
         }
         String shell = Files.isExecutable(Path.of(SHELL)) ? SHELL : null;
-        Starter starter = new Starter(resources.listeners, Relaunch.applicationEnv(env), shell);
+        Starter starter = new Starter(resources.listeners, Relaunch.applicationEnv(env), shell, config.keepTokens());
         NativeProcesses processes = new NativeProcesses(posix, proc, pid1, resources.notifyDir);
         processes.passing(resources.listeners);
         Inbox inbox = null;

@@ -24,12 +24,14 @@ import java.util.List;
  * @param notifiers     {@code --notifier} URLs (Slack, webhooks); the log always gets every event
  * @param signalGroup   forwarded, restart and stop signals go to each generation's process group, not only to its
  *                      main process ({@code --signal-group}, dumb-init's default)
+ * @param keepTokens    GITHUB_TOKEN, GH_TOKEN and SLACK_TOKEN stay in the environment of the generations and their
+ *                      readiness checks ({@code --keep-tokens}); deploy hooks get them either way
  */
 public record Config(Log.Level logLevel, Log.Format logFormat, Duration gracePeriod, int stopSignal,
                      List<String> command, List<ListenSpec> ports, int backlog, Readiness readiness,
                      Duration readyTimeout, int restartSignal, Duration drainDelay, RestartPolicy restart,
                      ListenSpec admin, Path pidFile, Path statusFile, DeployConfig deploy, List<String> notifiers,
-                     boolean signalGroup) {
+                     boolean signalGroup, boolean keepTokens) {
     public Config {
         command = List.copyOf(command);
         ports = List.copyOf(ports);
@@ -61,6 +63,7 @@ public record Config(Log.Level logLevel, Log.Format logFormat, Duration gracePer
         private DeployConfig deploy;
         private List<String> notifiers = List.of();
         private boolean signalGroup;
+        private boolean keepTokens;
 
         private Builder(List<String> command) {
             this.command = command;
@@ -151,10 +154,15 @@ public record Config(Log.Level logLevel, Log.Format logFormat, Duration gracePer
             return this;
         }
 
+        public Builder keepTokens(boolean v) {
+            keepTokens = v;
+            return this;
+        }
+
         public Config build() {
             return new Config(logLevel, logFormat, gracePeriod, stopSignal, command, ports, backlog, readiness,
                     readyTimeout, restartSignal, drainDelay, restart, admin, pidFile, statusFile, deploy, notifiers,
-                    signalGroup);
+                    signalGroup, keepTokens);
         }
     }
 }
