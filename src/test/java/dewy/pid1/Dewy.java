@@ -67,13 +67,22 @@ final class Dewy implements AutoCloseable {
             cmd.add(TARGET.resolve("dewy").toString());
         }
         cmd.add("server");
-        cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile())
+        return launch(cmd, args, mode, false, dir, env);
+    }
+
+    /** Starts {@code cmd} then {@code args} in {@code dir}, stdout and stderr to dewy.out and dewy.err. */
+    private static Dewy launch(List<String> cmd, String[] args, Mode mode, boolean inTerminal, Path dir,
+                               Map<String, String> env) throws IOException {
+        List<String> all = new ArrayList<>(cmd);
+        all.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(all).directory(dir.toFile())
                 .redirectOutput(dir.resolve("dewy.out").toFile())
                 .redirectError(dir.resolve("dewy.err").toFile());
         pb.environment().put("JAVA", JAVA);
         pb.environment().putAll(env);
-        return new Dewy(pb.start(), mode, dir);
+        Dewy dewy = new Dewy(pb.start(), mode, dir);
+        dewy.inTerminal = inTerminal;
+        return dewy;
     }
 
     static final String PTY_RUN = Path.of("src/test/python/pty_run.py").toAbsolutePath().toString();
@@ -84,17 +93,8 @@ final class Dewy implements AutoCloseable {
      * the terminal, {@link #screen} is what it showed; dewy's stderr goes to dewy.err as usual.
      */
     static Dewy startInTerminal(Path dir, Map<String, String> env, String... args) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of("python3", PTY_RUN, "unshare", "--pid", "--fork", "--mount-proc",
-                "setsid", "--ctty", TARGET.resolve("dewy").toString(), "server"));
-        cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile())
-                .redirectOutput(dir.resolve("dewy.out").toFile())
-                .redirectError(dir.resolve("dewy.err").toFile());
-        pb.environment().put("JAVA", JAVA);
-        pb.environment().putAll(env);
-        Dewy dewy = new Dewy(pb.start(), Mode.PID1, dir);
-        dewy.inTerminal = true;
-        return dewy;
+        return launch(List.of("python3", PTY_RUN, "unshare", "--pid", "--fork", "--mount-proc", "setsid", "--ctty",
+                TARGET.resolve("dewy").toString(), "server"), args, Mode.PID1, true, dir, env);
     }
 
     /**
@@ -103,23 +103,14 @@ final class Dewy implements AutoCloseable {
      * {@code fg}.
      */
     static Dewy startAsShellJob(Path dir, Map<String, String> env, String... args) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of("python3", PTY_RUN, "--job", TARGET.resolve("dewy").toString(),
-                "server"));
-        cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile())
-                .redirectOutput(dir.resolve("dewy.out").toFile())
-                .redirectError(dir.resolve("dewy.err").toFile());
-        pb.environment().put("JAVA", JAVA);
-        pb.environment().putAll(env);
-        Dewy dewy = new Dewy(pb.start(), Mode.SUBREAPER, dir);
-        dewy.inTerminal = true;
-        return dewy;
+        return launch(List.of("python3", PTY_RUN, "--job", TARGET.resolve("dewy").toString(), "server"), args,
+                Mode.SUBREAPER, true, dir, env);
     }
 
     /** The shell's {@code fg} for {@link #startAsShellJob}: the job gets the terminal and SIGCONT. */
     void resumeJob() {
-        kill(descendantNamed((int) process.pid(), "python3") > 0 ? descendantNamed((int) process.pid(), "python3")
-                : (int) process.pid(), dewy.posix.Signals.SIGUSR1);
+        int shell = descendantNamed((int) process.pid(), "python3"); // when python3 is a shim that forked it
+        kill(shell > 0 ? shell : (int) process.pid(), dewy.posix.Signals.SIGUSR1);
     }
 
     /** Types {@code keys} on the terminal of {@link #startInTerminal} (the byte 3 is Ctrl-C). */
@@ -144,12 +135,7 @@ final class Dewy implements AutoCloseable {
     static Dewy startCommand(List<String> dewy, Path dir, Map<String, String> env, String... args) throws IOException {
         List<String> cmd = new ArrayList<>(List.of("unshare", "--pid", "--fork", "--mount-proc"));
         cmd.addAll(dewy);
-        cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile())
-                .redirectOutput(dir.resolve("dewy.out").toFile())
-                .redirectError(dir.resolve("dewy.err").toFile());
-        pb.environment().putAll(env);
-        return new Dewy(pb.start(), Mode.PID1, dir);
+        return launch(cmd, args, Mode.PID1, false, dir, env);
     }
 
     static Dewy start(Mode mode, Path dir, String... args) throws IOException {

@@ -40,11 +40,7 @@ class TerminalIT {
                 "--restart-delay", "2s", "--ready", check, "--", "/bin/sh", "-c", app)) {
             dewy.awaitStarted(); // logged right after the spawn; before it, the launcher's subshells are dewy's children
             int first = dewy.app();
-            Dewy.await("generation 1 to be the terminal's foreground", Duration.ofSeconds(10),
-                    () -> Dewy.terminalForeground(dewy.pid()) == first);
-            dewy.type("hello\n");
-            Dewy.await("generation 1 to read the line", Duration.ofSeconds(10),
-                    () -> dewy.screen().contains("got: hello"));
+            holdsTheTerminalAndReadsIt(dewy, first, "hello");
             Dewy.awaitLines(signals, "ready", 1, Duration.ofSeconds(10));
             for (String line : Dewy.lines(checks)) {
                 String[] groupAndForeground = line.split(" ");
@@ -62,12 +58,7 @@ class TerminalIT {
                     () -> Dewy.terminalForeground(dewy.pid()) == dewy.pid());
             dewy.awaitLog("msg=\"terminal handed back\"", 1, Duration.ofSeconds(5));
             dewy.awaitLog("msg=started generation=2", 1, Duration.ofSeconds(15));
-            int second = dewy.app();
-            Dewy.await("generation 2 to be the terminal's foreground", Duration.ofSeconds(10),
-                    () -> Dewy.terminalForeground(dewy.pid()) == second);
-            dewy.type("again\n");
-            Dewy.await("generation 2 to read the line", Duration.ofSeconds(10),
-                    () -> dewy.screen().contains("got: again"));
+            holdsTheTerminalAndReadsIt(dewy, dewy.app(), "again");
             String used = how.equals("in-child") ? "\"posix_spawn_file_actions_addtcsetpgrp_np (in the child)\""
                     : "\"tcsetpgrp from dewy right after the spawn, then SIGCONT\"";
             assertEquals(1, dewy.countLog("terminal=" + used), dewy.log());
@@ -75,6 +66,14 @@ class TerminalIT {
             dewy.signal(Signals.SIGTERM);
             assertEquals(0, dewy.awaitExit(Duration.ofSeconds(15)), dewy.log());
         }
+    }
+
+    /** The generation whose main process is {@code pid} is the terminal's foreground and reads a line typed there. */
+    private static void holdsTheTerminalAndReadsIt(Dewy dewy, int pid, String line) {
+        Dewy.await(pid + " to be the terminal's foreground", Duration.ofSeconds(10),
+                () -> Dewy.terminalForeground(dewy.pid()) == pid);
+        dewy.type(line + "\n");
+        Dewy.await(pid + " to read the line", Duration.ofSeconds(10), () -> dewy.screen().contains("got: " + line));
     }
 
     /**
