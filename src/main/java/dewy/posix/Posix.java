@@ -192,20 +192,24 @@ public final class Posix {
      *                        spawn itself failed (EMFILE, ENOMEM, EAGAIN, an attribute or file action)
      */
     public int spawn(List<String> argv, List<String> env, int[] from, int[] to, int terminalFd) throws SpawnException {
-        boolean inChild = terminalFd >= 0 && tcsetpgrpAction;
-        IntByReference child = new IntByReference();
-        int rc = spawnOnce(argv, env, from, to, inChild ? terminalFd : -1, child);
-        if (rc != 0 && inChild) {
-            rc = spawnOnce(argv, env, from, to, -1, child); // the terminal, not the command, may be what failed
+        try {
+            boolean inChild = terminalFd >= 0 && tcsetpgrpAction;
+            IntByReference child = new IntByReference();
+            int rc = spawnOnce(argv, env, from, to, inChild ? terminalFd : -1, child);
+            if (rc != 0 && inChild) {
+                rc = spawnOnce(argv, env, from, to, -1, child); // the terminal, not the command, may be what failed
+            }
+            if (rc != 0) {
+                throw new SpawnException(argv.get(0), rc, strerror(rc));
+            }
+            int pid = child.getValue();
+            if (terminalFd >= 0 && !inChild && libc.tcsetpgrp(terminalFd, pid) == 0) {
+                libc.kill(-pid, Signals.SIGCONT);
+            }
+            return pid;
+        } catch (RuntimeException | LinkageError e) { // the buffers, a binding: never a stack trace from a spawn
+            throw SpawnException.system("posix_spawn", e.toString());
         }
-        if (rc != 0) {
-            throw new SpawnException(argv.get(0), rc, strerror(rc));
-        }
-        int pid = child.getValue();
-        if (terminalFd >= 0 && !inChild && libc.tcsetpgrp(terminalFd, pid) == 0) {
-            libc.kill(-pid, Signals.SIGCONT);
-        }
-        return pid;
     }
 
     public int spawn(List<String> argv, List<String> env, int[] from, int[] to) throws SpawnException {
