@@ -75,16 +75,16 @@ class NotifyAccessIT {
     /**
      * READY=1 to generation 2's socket from a process that is not generation 2's: the test itself (outside dewy's
      * PID namespace) and one inside the namespace that dewy did not start (nsenter). Neither swaps; the real
-     * READY=1, 3 s later, does.
+     * READY=1, 8 s later (two python starts fit in that on a loaded machine), does.
      */
     @Test
     void ready1FromAProcessOutsideTheGenerationIsIgnored() throws Exception {
         Path file = tmp.resolve("gen");
         try (Dewy dewy = Dewy.start(Mode.PID1, tmp, TestApp.command(List.of("--port",
                 "127.0.0.1:" + StarterIT.freePort(), "--ready", "notify", "--log-level", "debug"), "generation",
-                file, 3000))) {
+                file, 8000))) {
             dewy.awaitStarted();
-            Dewy.awaitLines(file, "1 ready", 1, Duration.ofSeconds(15));
+            Dewy.awaitLines(file, "1 ready", 1, Duration.ofSeconds(20));
             dewy.signal(Signals.SIGUSR1);
             Dewy.await("generation 2 to start", Duration.ofSeconds(10),
                     () -> StarterIT.of(file, 2).stream().anyMatch(l -> l.startsWith("env NOTIFY_SOCKET=")));
@@ -103,7 +103,7 @@ class NotifyAccessIT {
                     + "generation's\" path=" + socket + " pid=0 uid=0"), dewy.log());
             assertTrue(dewy.log().lines().anyMatch(l -> l.contains("level=DEBUG msg=\"NOTIFY_SOCKET message dropped")
                     && !l.contains(" pid=0 ")), "the sender inside the namespace, by its pid: " + dewy.log());
-            Dewy.awaitLines(file, "1 sig 15", 1, Duration.ofSeconds(10));
+            Dewy.awaitLines(file, "1 sig 15", 1, Duration.ofSeconds(20));
             List<String> all = Dewy.lines(file);
             assertTrue(all.indexOf("2 ready") < all.indexOf("1 sig 15"), "the real READY=1 swaps: " + all);
         }
