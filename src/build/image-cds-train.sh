@@ -10,10 +10,28 @@ out=$(mkdir -p "$1" && CDPATH= cd -- "$1" && pwd) # docker -v needs an absolute 
 image=$2
 rm -rf "$out"
 mkdir -p "$out"
-# The archive is written at the JVM's exit; JAVA_TOOL_OPTIONS adds the flag without touching the entrypoint.
-if ! docker run --rm --network none --user "$(id -u):$(id -g)" -v "$out:/cds" \
-    -e JAVA_TOOL_OPTIONS="-XX:ArchiveClassesAtExit=/cds/dewy.jsa -Xlog:cds=off -Xlog:cds+dynamic=off" \
-    "$image" --log-level debug -- true >"$out/training.log" 2>&1; then
+# The archive is written at the JVM's exit. The entrypoint keeps JAVA_TOOL_OPTIONS for the application, away from
+# dewy's JVM, so the training run is the image's own entrypoint, word for word, with the flags added after java.
+entrypoint=$(docker image inspect --format '{{range .Config.Entrypoint}}{{println .}}{{end}}' "$image")
+command=""
+added=""
+set --
+while IFS= read -r word; do
+  if [ -z "$command" ]; then
+    command=$word
+    continue
+  fi
+  set -- "$@" "$word"
+  if [ "$word" = java ] && [ -z "$added" ]; then
+    set -- "$@" -XX:ArchiveClassesAtExit=/cds/dewy.jsa -Xlog:cds=off -Xlog:cds+dynamic=off
+    added=yes
+  fi
+done <<ENTRYPOINT
+$entrypoint
+ENTRYPOINT
+[ -n "$added" ] || { echo "image-cds-train: no java in the entrypoint of $image: $entrypoint" >&2; exit 1; }
+if ! docker run --rm --network none --user "$(id -u):$(id -g)" -v "$out:/cds" --entrypoint "$command" \
+    "$image" "$@" --log-level debug -- true >"$out/training.log" 2>&1; then
   cat "$out/training.log" >&2
   echo "image-cds-train: the training run of $image failed" >&2
   exit 1

@@ -231,8 +231,10 @@ final class Server {
                 if (tmp.length() > 60) {
                     tmp = "/tmp";
                 }
+                // 0711: an application that dropped its privileges can reach its socket, but nobody can list them
                 resources.notifyDir = Files.createTempDirectory(Path.of(tmp), "dewy-",
                         PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+                Files.setPosixFilePermissions(resources.notifyDir, PosixFilePermissions.fromString("rwx--x--x"));
             } catch (IOException | RuntimeException e) {
                 System.err.println("dewy: cannot create a directory for NOTIFY_SOCKET: " + e);
                 return EXIT_INIT_FAILED;
@@ -271,7 +273,7 @@ final class Server {
             }
         }
         String shell = Files.isExecutable(Path.of(SHELL)) ? SHELL : null;
-        Starter starter = new Starter(resources.listeners, Relaunch.applicationEnv(env), shell);
+        Starter starter = new Starter(resources.listeners, Relaunch.applicationEnv(env), shell, config.keepTokens());
         NativeProcesses processes = new NativeProcesses(posix, proc, pid1, resources.notifyDir);
         processes.passing(resources.listeners);
         Inbox inbox = null;

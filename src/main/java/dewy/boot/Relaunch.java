@@ -22,14 +22,25 @@ public final class Relaunch {
     public static final String SR_SIGNUM = "_JAVA_SR_SIGNUM";
 
     /**
+     * The variables that give a JVM options (Kubernetes sets them for the application, often with an APM
+     * {@code -javaagent}). dewy's own JVM must not load them: the launcher, the image entrypoint and the re-exec move
+     * each to {@link #SAVED}{@code NAME} before dewy's JVM starts, and {@link #applicationEnv} gives it back.
+     */
+    public static final List<String> JVM_OPTION_VARIABLES = List.of("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS",
+            "_JAVA_OPTIONS");
+    /** Prefix of the saved copies; an empty copy stands for an unset variable (the entrypoint cannot tell them apart). */
+    public static final String SAVED = "_DEWY_SAVED_";
+
+    /**
      * Small-footprint flags, measured in bench/ (start-up and RSS). Each is added only when the command line does
      * not already set the same option, and before the user's own options, so the user's always win.
      */
     public static final List<String> TUNING = List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
             "-XX:CICompilerCount=1", "-XX:ReservedCodeCacheSize=16m", "-XX:-UsePerfData", "-Xss256k", "-Xms4m",
             "-Xmx64m",
-            // no periodic safepoints or monitor-deflation ticks (bench idle: 33 instead of 326 wake-ups a minute)
-            "-XX:+UnlockDiagnosticVMOptions", "-XX:GuaranteedSafepointInterval=0", "-XX:AsyncDeflationInterval=0",
+            // no periodic safepoints or monitor-deflation ticks (bench idle: 33 instead of 326 wake-ups a minute);
+            // a JVM that lacks one of them ignores it rather than refusing to start
+            "-XX:+IgnoreUnrecognizedVMOptions", "-XX:+UnlockDiagnosticVMOptions", "-XX:GuaranteedSafepointInterval=0", "-XX:AsyncDeflationInterval=0",
             // jffi loads its stub with System.load: JDK 22+ warns on stderr unless native access is granted
             "--enable-native-access=ALL-UNNAMED");
 
@@ -81,18 +92,38 @@ public final class Relaunch {
         }
     }
 
-    /** The re-executed JVM's environment: as it was, plus the guard and the suspend/resume signal. */
+    /**
+     * The re-executed JVM's environment: as it was, plus the guard and the suspend/resume signal, with the
+     * {@link #JVM_OPTION_VARIABLES} moved aside (the first JVM has loaded them already; this one must not).
+     */
     public static List<String> env(Map<String, String> env) {
         Map<String, String> out = new TreeMap<>(env);
+        for (String name : JVM_OPTION_VARIABLES) {
+            String value = out.remove(name);
+            if (value != null) {
+                out.putIfAbsent(SAVED + name, value);
+            }
+        }
         out.put(SR_SIGNUM, Integer.toString(Signals.JVM_SUSPEND_RESUME));
         out.put(GUARD, "1");
         return entries(out);
     }
 
-    /** The application's environment: dewy's own, without what only tunes dewy's JVM. */
+    /**
+     * The application's environment: dewy's own, without what only tunes dewy's JVM, and with the
+     * {@link #JVM_OPTION_VARIABLES} as they were before dewy moved them aside (an empty saved copy: unset).
+     */
     public static List<String> applicationEnv(Map<String, String> env) {
         Map<String, String> out = new TreeMap<>(env);
         out.keySet().removeAll(Set.of(GUARD, SR_SIGNUM));
+        for (String name : JVM_OPTION_VARIABLES) {
+            String saved = out.remove(SAVED + name);
+            if (saved != null && saved.isEmpty()) {
+                out.remove(name);
+            } else if (saved != null) {
+                out.put(name, saved);
+            }
+        }
         return entries(out);
     }
 

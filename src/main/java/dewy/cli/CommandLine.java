@@ -81,7 +81,10 @@ public final class CommandLine {
             new Option("max-artifact-size", null, "SIZE", "1GiB", "largest download: 500MiB, 2GiB, 1048576"),
             new Option("download-timeout", null, "DURATION", "10m", "longest a download may take"),
             new Option("notifier", null, "URL", "none",
-                    "also tell people (repeatable): slack://CHANNEL?title=T (SLACK_TOKEN), webhook+https://URL"));
+                    "also tell people (repeatable): slack://CHANNEL?title=T (SLACK_TOKEN), webhook+https://URL"),
+            new Option("keep-tokens", null, null, "false",
+                    "pass GITHUB_TOKEN, GH_TOKEN and SLACK_TOKEN on to the application and its readiness checks "
+                            + "(deploy hooks always get them)"));
 
     /** Options that may be given more than once; their values add up (comma lists, space lists for URLs). */
     private static final List<String> REPEATABLE = List.of("port", "notifier", "success-exit-status");
@@ -177,6 +180,7 @@ public final class CommandLine {
                 .notifiers(words(value(values, env, "notifier")))
                 .signalGroup(bool(value(values, env, "signal-group")))
                 .successExitStatus(statuses(value(values, env, "success-exit-status")))
+                .keepTokens(bool(value(values, env, "keep-tokens")))
                 .build();
     }
 

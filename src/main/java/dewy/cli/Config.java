@@ -27,12 +27,14 @@ import java.util.List;
  * @param successExitStatus exit statuses that count as 0 for dewy's own exit status and the crash policy
  *                      ({@code --success-exit-status 143}: a JVM stopped by TERM; tini's -e, systemd's
  *                      SuccessExitStatus=)
+ * @param keepTokens    GITHUB_TOKEN, GH_TOKEN and SLACK_TOKEN stay in the environment of the generations and their
+ *                      readiness checks ({@code --keep-tokens}); deploy hooks get them either way
  */
 public record Config(Log.Level logLevel, Log.Format logFormat, Duration gracePeriod, int stopSignal,
                      List<String> command, List<ListenSpec> ports, int backlog, Readiness readiness,
                      Duration readyTimeout, int restartSignal, Duration drainDelay, RestartPolicy restart,
                      ListenSpec admin, Path pidFile, Path statusFile, DeployConfig deploy, List<String> notifiers,
-                     boolean signalGroup, java.util.Set<Integer> successExitStatus) {
+                     boolean signalGroup, java.util.Set<Integer> successExitStatus, boolean keepTokens) {
     public Config {
         command = List.copyOf(command);
         successExitStatus = java.util.Set.copyOf(successExitStatus);
@@ -71,6 +73,7 @@ public record Config(Log.Level logLevel, Log.Format logFormat, Duration gracePer
         private List<String> notifiers = List.of();
         private boolean signalGroup;
         private java.util.Set<Integer> successExitStatus = java.util.Set.of();
+        private boolean keepTokens;
 
         private Builder(List<String> command) {
             this.command = command;
@@ -166,10 +169,15 @@ public record Config(Log.Level logLevel, Log.Format logFormat, Duration gracePer
             return this;
         }
 
+        public Builder keepTokens(boolean v) {
+            keepTokens = v;
+            return this;
+        }
+
         public Config build() {
             return new Config(logLevel, logFormat, gracePeriod, stopSignal, command, ports, backlog, readiness,
                     readyTimeout, restartSignal, drainDelay, restart, admin, pidFile, statusFile, deploy, notifiers,
-                    signalGroup, successExitStatus);
+                    signalGroup, successExitStatus, keepTokens);
         }
     }
 }

@@ -16,6 +16,8 @@ public interface LibC {
 
     int kill(int pid, int sig);
 
+    int raise(int sig);
+
     int waitpid(int pid, int[] status, int options);
 
     int prctl(int option, long arg2, long arg3, long arg4, long arg5);
@@ -42,11 +44,24 @@ public interface LibC {
 
     int posix_spawn_file_actions_destroy(Pointer actions);
 
+    /** glibc 2.34 and later; {@link Posix} checks that it exists before calling it. */
     int posix_spawn_file_actions_addclosefrom_np(Pointer actions, int from);
 
     int posix_spawn_file_actions_adddup2(Pointer actions, int fd, int newFd);
 
     int posix_spawn_file_actions_addclose(Pointer actions, int fd);
+
+    /** glibc 2.35 and later: the child makes its process group the foreground of the terminal at {@code fd}. */
+    int posix_spawn_file_actions_addtcsetpgrp_np(Pointer actions, int fd);
+
+    // The controlling terminal: which process group is its foreground (tini's tcsetpgrp).
+    int isatty(int fd);
+
+    int tcgetpgrp(int fd);
+
+    int tcsetpgrp(int fd, int pgrp);
+
+    int getpgrp();
 
     // Sockets: dewy's listeners and the sd_notify datagram sockets. Addresses are sockaddr bytes built by Posix.
     int socket(int domain, int type, int protocol);
@@ -59,7 +74,9 @@ public interface LibC {
 
     int getsockname(int fd, byte[] address, int[] length);
 
-    long recv(int fd, byte[] buffer, long length, int flags);
+    long recvmsg(int fd, Pointer message, int flags);
+
+    int chmod(String path, int mode);
 
     long sendto(int fd, byte[] buffer, long length, int flags, byte[] address, int addressLength);
 

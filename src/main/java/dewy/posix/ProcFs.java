@@ -100,6 +100,61 @@ public final class ProcFs {
         }
     }
 
+    /**
+     * Whether {@code pid} belongs to the generation whose main process is {@code mainPid}, as systemd's NotifyAccess
+     * decides for a service: it is the main process, or in its process group, or below it (its parent, or its
+     * parent's parent, ..., is the main process; the walk stops at dewy, {@code selfPid}). A process that is gone
+     * does not belong (it cannot be checked).
+     */
+    public boolean belongsTo(int pid, int mainPid, int selfPid) {
+        if (pid <= 0) {
+            return false; // 0: a sender outside dewy's PID namespace
+        }
+        if (pid == mainPid) {
+            return true;
+        }
+        int[] stat = parentAndGroup(pid);
+        if (stat == null) {
+            return false;
+        }
+        if (stat[1] == mainPid) {
+            return true;
+        }
+        int parent = stat[0];
+        for (int depth = 0; depth < 4096 && parent > 1 && parent != selfPid; depth++) {
+            if (parent == mainPid) {
+                return true;
+            }
+            int[] up = parentAndGroup(parent);
+            if (up == null) {
+                return false;
+            }
+            parent = up[0];
+        }
+        return false;
+    }
+
+    /** PPid and process group from /proc/PID/stat (the fields after the command name), or null when it is gone. */
+    private int[] parentAndGroup(int pid) {
+        try {
+            String stat = Files.readString(root.resolve(Integer.toString(pid)).resolve("stat"), StandardCharsets.UTF_8);
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return new int[] {Integer.parseInt(fields[1]), Integer.parseInt(fields[2])};
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** The state letter of /proc/PID/stat (R, S, T for stopped, Z, ...), or 0 when the process is gone. */
+    public char state(int pid) {
+        try {
+            String stat = Files.readString(root.resolve(Integer.toString(pid)).resolve("stat"), StandardCharsets.UTF_8);
+            return stat.charAt(stat.lastIndexOf(')') + 2);
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
+    }
+
     private static Map<String, String> status(Path file) {
         Map<String, String> map = new HashMap<>();
         try {

@@ -18,6 +18,12 @@ public final class Starter {
     static final List<String> OWN_VARIABLES = List.of("LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES", "NOTIFY_SOCKET",
             "SERVER_STARTER_PORT", "SERVER_STARTER_GENERATION");
     static final String LISTEN_PID_SCRIPT = "LISTEN_PID=$$; export LISTEN_PID; exec \"$@\"";
+    /**
+     * Credentials dewy itself reads (the GitHub registry, the Slack notifier) and the application has no use for:
+     * not passed to generations and their readiness checks unless {@code --keep-tokens}. Deploy hooks, the
+     * operator's own machinery, get them.
+     */
+    public static final List<String> TOKENS = List.of("GITHUB_TOKEN", "GH_TOKEN", "SLACK_TOKEN");
 
     /** argv, environment, and descriptors: {@code from[i]} (dewy's) becomes {@code to[i]} (the application's). */
     public record Launch(List<String> argv, List<String> env, int[] from, int[] to) {
@@ -25,22 +31,36 @@ public final class Starter {
 
     private final List<Listener> listeners;
     private final List<String> baseEnv;
+    /** {@link #baseEnv} without the {@link #TOKENS}, unless they are kept: what generations and checks start from. */
+    private final List<String> applicationEnv;
     private final String shell;
 
-    /**
-     * @param baseEnv the application's environment before dewy adds to it, as NAME=value entries
-     * @param shell   the shell that sets LISTEN_PID, or null when there is none
-     */
+    /** {@link #Starter(List, List, String, boolean)} that keeps the tokens away from the application. */
     public Starter(List<Listener> listeners, List<String> baseEnv, String shell) {
+        this(listeners, baseEnv, shell, false);
+    }
+
+    /**
+     * @param baseEnv    the application's environment before dewy adds to it, as NAME=value entries
+     * @param shell      the shell that sets LISTEN_PID, or null when there is none
+     * @param keepTokens whether generations and readiness checks get the {@link #TOKENS} too
+     */
+    public Starter(List<Listener> listeners, List<String> baseEnv, String shell, boolean keepTokens) {
         this.listeners = List.copyOf(listeners);
-        // a plain loop: no lambda or stream bootstrap before the first spawn (start-up time)
+        // plain loops: no lambda or stream bootstrap before the first spawn (start-up time)
         List<String> kept = new ArrayList<>(baseEnv.size());
+        List<String> application = new ArrayList<>(baseEnv.size());
         for (String e : baseEnv) {
-            if (!OWN_VARIABLES.contains(e.substring(0, Math.max(0, e.indexOf('='))))) {
+            String name = e.substring(0, Math.max(0, e.indexOf('=')));
+            if (!OWN_VARIABLES.contains(name)) {
                 kept.add(e);
+                if (keepTokens || !TOKENS.contains(name)) {
+                    application.add(e);
+                }
             }
         }
         this.baseEnv = kept;
+        this.applicationEnv = application;
         this.shell = shell;
     }
 
@@ -62,14 +82,17 @@ public final class Starter {
         return shell == null && !StarterEnv.systemdRun(listeners).isEmpty();
     }
 
-    /** The application's environment before dewy adds anything (deploy hooks run with it). */
+    /** The environment before dewy adds anything, tokens included: deploy hooks run with it. */
     public List<String> baseEnv() {
         return baseEnv;
     }
 
-    /** The environment of generation {@code generation} and of its readiness checks; notifySocket may be null. */
+    /**
+     * The environment of generation {@code generation} and of its readiness checks (without the {@link #TOKENS}
+     * unless kept); notifySocket may be null.
+     */
     public List<String> env(int generation, String notifySocket) {
-        List<String> env = new ArrayList<>(baseEnv);
+        List<String> env = new ArrayList<>(applicationEnv);
         if (!listeners.isEmpty()) {
             env.add("SERVER_STARTER_PORT=" + StarterEnv.serverStarterPort(listeners));
             // LISTEN_PID comes from the shell wrapper, see launch()

@@ -20,6 +20,11 @@ public final class NativeProcesses implements Processes {
     private final boolean pid1;
     private final Path notifyDir;
     private final java.util.Set<Long> passedSockets = new java.util.HashSet<>();
+    /** dewy's process group when its stdin is a terminal (tini's tcsetpgrp), else 0: the terminal is not handed on. */
+    private final int terminalOwner;
+    /** Generations spawned and not reaped yet, oldest first: who gets the terminal back when its holder exits. */
+    private final java.util.LinkedHashSet<Integer> generations = new java.util.LinkedHashSet<>();
+    private boolean spawnedOnce;
 
     /** The descriptors (in dewy) of the sockets dewy passes on: what {@link #ownListeners} does not count. */
     public void passing(List<dewy.starter.Listener> listeners) {
@@ -66,11 +71,45 @@ public final class NativeProcesses implements Processes {
         this.proc = proc;
         this.pid1 = pid1;
         this.notifyDir = notifyDir;
+        // 0 when dewy's group leader is outside its PID namespace: the terminal could not be handed back
+        this.terminalOwner = posix.isTerminal(STDIN) ? posix.processGroup() : 0;
     }
 
+    private static final int STDIN = 0;
+
+    /**
+     * Starts a generation. When dewy's stdin is a terminal whose foreground is dewy's group (a shell's job, PID 1 of
+     * {@code docker run -it}) or an earlier generation's, the new generation becomes the foreground: it reads the
+     * terminal without SIGTTIN, and Ctrl-C reaches it. {@link #reap} hands the terminal back.
+     */
     @Override
     public int spawn(Starter.Launch launch) throws SpawnException {
-        return posix.spawn(launch.argv(), launch.env(), launch.from(), launch.to());
+        int terminal = takesTerminal() ? STDIN : -1;
+        int pid = posix.spawn(launch.argv(), launch.env(), launch.from(), launch.to(), terminal);
+        generations.add(pid);
+        if (!spawnedOnce) { // after the spawn: the first log line starts tinylog
+            spawnedOnce = true;
+            dewy.log.Log.debug("spawning", "closes_descriptors_with", posix.closePath(),
+                    "terminal", terminalOwner == 0 ? "none" : posix.terminalPath());
+        }
+        if (terminal >= 0) {
+            int foreground = posix.foregroundGroup(STDIN);
+            if (foreground == pid) {
+                dewy.log.Log.debug("terminal handed to the generation", "pgid", pid);
+            } else {
+                dewy.log.Log.warn("could not hand the terminal to the generation", "pgid", pid,
+                        "foreground", foreground);
+            }
+        }
+        return pid;
+    }
+
+    private boolean takesTerminal() {
+        if (terminalOwner <= 0) {
+            return false;
+        }
+        int foreground = posix.foregroundGroup(STDIN);
+        return foreground > 0 && (foreground == terminalOwner || generations.contains(foreground));
     }
 
     @Override
@@ -85,7 +124,56 @@ public final class NativeProcesses implements Processes {
 
     @Override
     public Posix.Reaped reap() {
-        return posix.reap();
+        Posix.Reaped reaped = posix.reap();
+        for (Posix.Exit e : reaped.exits()) {
+            if (generations.remove(e.pid()) && terminalOwner > 0 && posix.foregroundGroup(STDIN) == e.pid()) {
+                handBackTerminal(e.pid());
+            }
+        }
+        if (terminalOwner > 0 && !pid1) {
+            followForegroundStop();
+        }
+        return reaped;
+    }
+
+    /**
+     * Job control under a shell, when a generation holds the terminal: Ctrl-Z (or SIGTTIN, SIGTTOU) stops its
+     * group, not dewy, and the shell waits for dewy, its job. So dewy stops too (dumb-init stops itself after such
+     * a signal as well). When the shell resumes it ({@code fg}: the terminal is dewy's group again; {@code bg}:
+     * it is not), the generation gets the terminal back if dewy has it, and SIGCONT.
+     */
+    private void followForegroundStop() {
+        int foreground = posix.foregroundGroup(STDIN);
+        if (!generations.contains(foreground) || proc.state(foreground) != 'T') {
+            return;
+        }
+        dewy.log.Log.debug("the generation holding the terminal stopped; stopping dewy, the shell's job",
+                "pgid", foreground);
+        posix.stopSelf(); // returns once the shell has resumed dewy
+        if (posix.foregroundGroup(STDIN) == terminalOwner) {
+            posix.setForegroundGroup(STDIN, foreground);
+        }
+        posix.kill(-foreground, Signals.SIGCONT);
+        dewy.log.Log.debug("resumed", "pgid", foreground, "terminal",
+                posix.foregroundGroup(STDIN) == foreground ? "generation" : "elsewhere");
+    }
+
+    /** The generation that held the terminal exited: the newest one still running gets it, else dewy. */
+    private void handBackTerminal(int exited) {
+        int next = terminalOwner;
+        for (int g : generations) {
+            next = g;
+        }
+        int err = posix.setForegroundGroup(STDIN, next);
+        if (err != 0 && next != terminalOwner) {
+            next = terminalOwner;
+            err = posix.setForegroundGroup(STDIN, next);
+        }
+        if (err == 0) {
+            dewy.log.Log.debug("terminal handed back", "from", exited, "to", next == terminalOwner ? "dewy" : next);
+        } else {
+            dewy.log.Log.warn("cannot take the terminal back", "from", exited, "error", posix.strerror(err));
+        }
     }
 
     @Override
@@ -119,7 +207,7 @@ public final class NativeProcesses implements Processes {
 
     @Override
     public void stopSelf() {
-        posix.kill(posix.pid(), Signals.SIGSTOP);
+        posix.stopSelf();
     }
 
     @Override
@@ -138,13 +226,27 @@ public final class NativeProcesses implements Processes {
         return new NotifyChannel(posix.datagramSocket(path.toString()), path.toString());
     }
 
+    /**
+     * The datagrams from senders that belong to the generation (systemd's NotifyAccess=all for one service): its
+     * main process, a process in its group, or a descendant, as the kernel's SCM_CREDENTIALS name them. Anyone may
+     * write to the socket (an application that dropped its privileges must), so the others are dropped: the
+     * first of each socket with a warning, the rest at debug.
+     */
     @Override
     public List<String> readNotify(NotifyChannel channel, int mainPid) {
         List<String> datagrams = new ArrayList<>();
         try {
-            String d;
-            while (datagrams.size() < 64 && (d = posix.receive(channel.fd())) != null) {
-                datagrams.add(d);
+            Posix.Datagram d;
+            for (int read = 0; read < 64 && (d = posix.receive(channel.fd())) != null; read++) {
+                if (proc.belongsTo(d.pid(), mainPid, posix.pid())) {
+                    datagrams.add(d.text());
+                } else if (foreignSenders.add(channel.path())) {
+                    dewy.log.Log.warn("NOTIFY_SOCKET message dropped: the sender is not this generation's",
+                            "path", channel.path(), "pid", d.pid(), "uid", d.uid(), "main_pid", mainPid);
+                } else {
+                    dewy.log.Log.debug("NOTIFY_SOCKET message dropped: the sender is not this generation's",
+                            "path", channel.path(), "pid", d.pid(), "uid", d.uid(), "main_pid", mainPid);
+                }
             }
         } catch (Posix.Failure e) {
             dewy.log.Log.warn("cannot read NOTIFY_SOCKET", "path", channel.path(), "error", e.getMessage());
@@ -152,8 +254,12 @@ public final class NativeProcesses implements Processes {
         return datagrams;
     }
 
+    /** NOTIFY_SOCKETs that have had a datagram from a stranger (warned about once each). */
+    private final java.util.Set<String> foreignSenders = new java.util.HashSet<>();
+
     @Override
     public void closeNotify(NotifyChannel channel) {
+        foreignSenders.remove(channel.path());
         posix.close(channel.fd());
         posix.unlink(channel.path());
     }

@@ -48,7 +48,7 @@ public interface Processes {
 
     /**
      * The datagrams waiting on a NOTIFY_SOCKET (none when nothing is waiting), from senders that belong to the
-     * generation whose main process is {@code mainPid}.
+     * generation whose main process is {@code mainPid}: that process, its process group, or its descendants.
      */
     List<String> readNotify(NotifyChannel channel, int mainPid);
 

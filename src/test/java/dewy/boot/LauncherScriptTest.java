@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** src/main/dist/dewy must block exactly what dewy handles and start the JVM the way Relaunch would. */
 class LauncherScriptTest {
@@ -90,5 +91,39 @@ class LauncherScriptTest {
                 .collect(Collectors.toList());
         assertTrue(after.get(after.size() - 1).trim().endsWith("\"$@\""), after.toString());
         assertTrue(text.startsWith("#!/bin/sh\n"));
+    }
+
+    @Test
+    void movesTheApplicationsJvmOptionVariablesAsideBeforeTheJvmStarts() {
+        for (String name : Relaunch.JVM_OPTION_VARIABLES) {
+            String line = "if [ \"${" + name + "+set}\" ]; then export " + Relaunch.SAVED + name + "=\"$" + name
+                    + "\"; unset " + name + "; fi";
+            assertTrue(text.lines().anyMatch(line::equals), "missing: " + line);
+            assertTrue(text.indexOf(line) < text.indexOf("exec env"), "before the JVM starts: " + line);
+        }
+        assertEquals(Relaunch.JVM_OPTION_VARIABLES.size(),
+                text.lines().filter(l -> l.contains("export " + Relaunch.SAVED)).count(), "no other variable");
+    }
+
+    /** The script itself, with a java that writes down its environment: set ones saved, unset ones left unset. */
+    @Test
+    void theJvmGetsNoneOfThemAndTheirValuesAreSaved(@TempDir Path dir) throws Exception {
+        Path fakeJava = dir.resolve("java");
+        Path env = dir.resolve("env");
+        Files.writeString(fakeJava, "#!/bin/sh\nenv > " + env + "\n");
+        Files.setPosixFilePermissions(fakeJava, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        ProcessBuilder pb = new ProcessBuilder("sh", SCRIPT.toString(), "server", "--", "true");
+        pb.environment().put("JAVA", fakeJava.toString());
+        pb.environment().put("JAVA_TOOL_OPTIONS", "-javaagent:/a b.jar=x \"q\" $HOME");
+        pb.environment().put("_JAVA_OPTIONS", "");
+        pb.environment().remove("JDK_JAVA_OPTIONS");
+        Process p = pb.inheritIO().start();
+        assertTrue(p.waitFor(20, java.util.concurrent.TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue());
+        List<String> seen = Files.readAllLines(env);
+        assertTrue(seen.contains("_DEWY_SAVED_JAVA_TOOL_OPTIONS=-javaagent:/a b.jar=x \"q\" $HOME"), seen.toString());
+        assertTrue(seen.contains("_DEWY_SAVED__JAVA_OPTIONS="), seen.toString());
+        assertTrue(seen.stream().noneMatch(l -> l.startsWith("JAVA_TOOL_OPTIONS=") || l.startsWith("_JAVA_OPTIONS=")
+                || l.startsWith("JDK_JAVA_OPTIONS=") || l.startsWith("_DEWY_SAVED_JDK_JAVA_OPTIONS=")), seen.toString());
     }
 }

@@ -40,7 +40,8 @@ class RelaunchTest {
     void tuningIsWhatWasMeasured() {
         assertEquals(List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1",
                 "-XX:ReservedCodeCacheSize=16m", "-XX:-UsePerfData", "-Xss256k", "-Xms4m", "-Xmx64m",
-                "-XX:+UnlockDiagnosticVMOptions", "-XX:GuaranteedSafepointInterval=0", "-XX:AsyncDeflationInterval=0",
+                "-XX:+IgnoreUnrecognizedVMOptions", "-XX:+UnlockDiagnosticVMOptions",
+                "-XX:GuaranteedSafepointInterval=0", "-XX:AsyncDeflationInterval=0",
                 "--enable-native-access=ALL-UNNAMED"), Relaunch.TUNING);
     }
 
@@ -236,5 +237,47 @@ class RelaunchTest {
         assertTrue(Relaunch.alreadyRelaunched(Map.of("_DEWY_RELAUNCHED", "")));
         assertFalse(Relaunch.alreadyRelaunched(Map.of("_JAVA_SR_SIGNUM", "63")));
         assertFalse(Relaunch.alreadyRelaunched(Map.of()));
+    }
+
+    private static Map<String, String> map(List<String> entries) {
+        Map<String, String> m = new HashMap<>();
+        for (String e : entries) {
+            int eq = e.indexOf('=');
+            m.put(e.substring(0, eq), e.substring(eq + 1));
+        }
+        return m;
+    }
+
+    /** The first JVM loaded them already (nothing to be done about that); the re-executed one must not. */
+    @Test
+    void theReExecutedJvmGetsNoJvmOptionVariables() {
+        Map<String, String> env = new HashMap<>(Map.of("PATH", "/bin", "JAVA_TOOL_OPTIONS", "-javaagent:/apm.jar",
+                "JDK_JAVA_OPTIONS", ""));
+        Map<String, String> relaunched = map(Relaunch.env(env));
+        assertFalse(relaunched.containsKey("JAVA_TOOL_OPTIONS"));
+        assertFalse(relaunched.containsKey("JDK_JAVA_OPTIONS"));
+        assertFalse(relaunched.containsKey("_JAVA_OPTIONS"));
+        assertEquals("-javaagent:/apm.jar", relaunched.get("_DEWY_SAVED_JAVA_TOOL_OPTIONS"));
+        assertEquals("", relaunched.get("_DEWY_SAVED_JDK_JAVA_OPTIONS"));
+        assertFalse(relaunched.containsKey("_DEWY_SAVED__JAVA_OPTIONS"), "unset stays unset");
+        // and the application gets them back as they were: set ones unchanged, unset ones unset
+        Map<String, String> app = map(Relaunch.applicationEnv(relaunched));
+        assertEquals(Map.of("PATH", "/bin", "JAVA_TOOL_OPTIONS", "-javaagent:/apm.jar"), app,
+                "an empty one counts as unset: the image entrypoint cannot tell the two apart");
+    }
+
+    @Test
+    void applicationEnvGivesBackWhatTheLauncherOrTheEntrypointSaved() {
+        // the image entrypoint (env -S) saves all three, "" for the unset ones, and unsets them
+        Map<String, String> entrypoint = Map.of("PATH", "/bin", "_DEWY_SAVED_JAVA_TOOL_OPTIONS", "-Xmx1g -javaagent:/a.jar",
+                "_DEWY_SAVED_JDK_JAVA_OPTIONS", "", "_DEWY_SAVED__JAVA_OPTIONS", "", "_JAVA_SR_SIGNUM", "63");
+        assertEquals(List.of("JAVA_TOOL_OPTIONS=-Xmx1g -javaagent:/a.jar", "PATH=/bin"),
+                Relaunch.applicationEnv(entrypoint));
+        // a relaunch after the launcher keeps the launcher's copy, and a variable set besides it is dewy's own
+        Map<String, String> both = Map.of("_DEWY_SAVED__JAVA_OPTIONS", "-Dapp=1", "_JAVA_OPTIONS", "-Ddewy=1");
+        assertEquals("-Dapp=1", map(Relaunch.env(both)).get("_DEWY_SAVED__JAVA_OPTIONS"));
+        assertEquals(List.of("_JAVA_OPTIONS=-Dapp=1"), Relaunch.applicationEnv(both));
+        // nothing saved (java started some other way with the mask already blocked): left as it is
+        assertEquals(List.of("JAVA_TOOL_OPTIONS=-Dx=1"), Relaunch.applicationEnv(Map.of("JAVA_TOOL_OPTIONS", "-Dx=1")));
     }
 }

@@ -260,7 +260,8 @@ class CommandLineTest {
                         "DEWY_RESTART", "DEWY_SUCCESS_EXIT_STATUS", "DEWY_RESTART_DELAY", "DEWY_MAX_RESTARTS", "DEWY_RESTART_WINDOW", "DEWY_ADMIN",
                         "DEWY_PID_FILE", "DEWY_STATUS_FILE", "DEWY_REGISTRY", "DEWY_INTERVAL", "DEWY_WORKDIR",
                         "DEWY_KEEP_RELEASES", "DEWY_REQUIRE_CHECKSUM", "DEWY_BEFORE_DEPLOY_HOOK",
-                        "DEWY_AFTER_DEPLOY_HOOK", "DEWY_MAX_ARTIFACT_SIZE", "DEWY_DOWNLOAD_TIMEOUT", "DEWY_NOTIFIER"),
+                        "DEWY_AFTER_DEPLOY_HOOK", "DEWY_MAX_ARTIFACT_SIZE", "DEWY_DOWNLOAD_TIMEOUT", "DEWY_NOTIFIER",
+                        "DEWY_KEEP_TOKENS"),
                 CommandLine.SERVER_OPTIONS.stream().map(CommandLine.Option::env).toList());
     }
 
@@ -400,5 +401,14 @@ class CommandLineTest {
                     bad.toString());
             assertTrue(e.getMessage().startsWith(bad.get(0)) && !e.getMessage().contains("\n"), e.getMessage());
         }
+    }
+
+    @Test
+    void keepTokens() throws UsageException {
+        assertFalse(parse("--", "x").keepTokens(), "tokens stay away from the application by default");
+        assertTrue(parse("--keep-tokens", "--", "x").keepTokens());
+        assertTrue(parseEnv(Map.of("DEWY_KEEP_TOKENS", "true"), "--", "x").keepTokens());
+        assertFalse(parseEnv(Map.of("DEWY_KEEP_TOKENS", "true"), "--keep-tokens=false", "--", "x").keepTokens());
+        assertMentions(usageError(Map.of("DEWY_KEEP_TOKENS", "sometimes"), "--", "x"), "DEWY_KEEP_TOKENS", "sometimes");
     }
 }

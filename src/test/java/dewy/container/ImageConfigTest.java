@@ -44,8 +44,9 @@ class ImageConfigTest {
     void thePomsImageRunsDewysEntrypointFromAJre() {
         Element config = child(jib, "configuration");
         assertEquals("eclipse-temurin:17-jre", text(config, "from", "image"));
-        assertEquals(ImageEntrypoint.expected(false), values(child(child(config, "container"), "entrypoint")));
+        assertEquals(ImageEntrypoint.expected(false), pomValues(child(child(config, "container"), "entrypoint")));
         assertEquals(Map.of("target/dewy.jar", "/app/dewy.jar", "target/jffi", "/app/jffi"), pomFiles(config));
+        assertEquals("$", text(pom, "properties", "dollar"), "the literal $ of the entrypoint's ${VAR}");
     }
 
     @Test
@@ -57,7 +58,7 @@ class ImageConfigTest {
         Element training = execution(plugin(plugins, "jib-maven-plugin"), "image-for-cds-training");
         assertNull(child(child(training, "configuration"), "container"), "trained with the default entrypoint");
         Element image = child(execution(plugin(plugins, "jib-maven-plugin"), "image"), "configuration");
-        assertEquals(ImageEntrypoint.expected(true), values(child(child(image, "container"), "entrypoint")));
+        assertEquals(ImageEntrypoint.expected(true), pomValues(child(child(image, "container"), "entrypoint")));
         Element archive = child(child(child(image, "extraDirectories"), "paths"), "path");
         assertEquals("${project.build.directory}/image-cds", text(archive, "from"));
         assertEquals(ImageEntrypoint.INSTALL_DIR, text(archive, "into"));
@@ -74,7 +75,12 @@ class ImageConfigTest {
         Element config = child(jib, "configuration");
         Element container = child(config, "container");
         assertEquals(text(config, "from", "image"), ((Map<?, ?>) yaml.get("from")).get("image"));
-        assertEquals(values(child(container, "entrypoint")), yaml.get("entrypoint"));
+        // the Jib CLI fills in ${NAME} from --parameter and takes $${ as a literal ${
+        List<String> yamlEntrypoint = ((List<?>) yaml.get("entrypoint")).stream().map(String::valueOf)
+                .map(w -> w.replace("$${", "${")).toList();
+        assertEquals(pomValues(child(container, "entrypoint")), yamlEntrypoint);
+        assertTrue(((List<?>) yaml.get("entrypoint")).stream().map(String::valueOf)
+                .noneMatch(w -> w.replace("$${", "").contains("${")), "an unescaped ${ in jib.yaml");
         assertEquals(text(container, "user"), yaml.get("user"));
         assertEquals(text(container, "workingDirectory"), yaml.get("workingDirectory"));
         assertEquals(pomLabels(container), yaml.get("labels"));
@@ -197,6 +203,15 @@ class ImageConfigTest {
         }
         assertTrue(e != null, "missing " + String.join("/", path));
         return e.getTextContent().trim();
+    }
+
+    /** Values as Maven passes them to Jib: ${dollar} is a literal $ (a bare ${NAME} would be the build's own). */
+    private static List<String> pomValues(Element list) {
+        List<String> raw = values(list);
+        for (String v : raw) {
+            assertTrue(!v.replace("${dollar}", "").contains("${"), "Maven would fill this in: " + v);
+        }
+        return raw.stream().map(v -> v.replace("${dollar}", "$")).toList();
     }
 
     private static List<String> values(Element list) {

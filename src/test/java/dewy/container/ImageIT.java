@@ -51,6 +51,8 @@ class ImageIT {
         assertTrue(environ.stream().noneMatch(v -> v.startsWith("_DEWY_RELAUNCHED=")),
                 "a re-exec would have set its guard: " + environ);
         assertTrue(dewy.dewyLog().contains("pid=1 mode=pid1 jvm_relaunched=false"), dewy.dewyLog());
+        assertTrue(environ.contains("_DEWY_SAVED_JAVA_TOOL_OPTIONS="), "env -S saved it (empty: unset): " + environ);
+        assertTrue(environ.stream().noneMatch(v -> v.startsWith("JAVA_TOOL_OPTIONS=")), environ.toString());
 
         int app = dewy.app();
         DewyContainer.Proc proc = dewy.processes().stream().filter(p -> p.pid() == app).findFirst().orElseThrow();
@@ -59,6 +61,7 @@ class ImageIT {
         String status = dewy.sh("cat /proc/" + app + "/status");
         assertEquals("0000000000000000", DewyContainer.statusField(status, "SigBlk"), "the application starts unblocked");
         assertTrue(dewy.environ(app).stream().noneMatch(v -> v.startsWith("_JAVA_SR_SIGNUM=")));
+        assertTrue(dewy.environ(app).stream().noneMatch(v -> v.startsWith("_DEWY_SAVED_")), "dewy's copies only");
     }
 
     @Test

@@ -34,6 +34,8 @@ final class Dewy implements AutoCloseable {
 
     private final Process process;
     private final Mode mode;
+    /** Started by {@link #startInTerminal} or {@link #startAsShellJob}: dewy is below pty_run.py. */
+    private boolean inTerminal;
     final Path dir;
     final Path stderr;
     final Path stdout;
@@ -65,13 +67,75 @@ final class Dewy implements AutoCloseable {
             cmd.add(TARGET.resolve("dewy").toString());
         }
         cmd.add("server");
-        cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile())
+        return launch(cmd, args, mode, false, dir, env);
+    }
+
+    /** Starts {@code cmd} then {@code args} in {@code dir}, stdout and stderr to dewy.out and dewy.err. */
+    private static Dewy launch(List<String> cmd, String[] args, Mode mode, boolean inTerminal, Path dir,
+                               Map<String, String> env) throws IOException {
+        List<String> all = new ArrayList<>(cmd);
+        all.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(all).directory(dir.toFile())
                 .redirectOutput(dir.resolve("dewy.out").toFile())
                 .redirectError(dir.resolve("dewy.err").toFile());
         pb.environment().put("JAVA", JAVA);
         pb.environment().putAll(env);
-        return new Dewy(pb.start(), mode, dir);
+        Dewy dewy = new Dewy(pb.start(), mode, dir);
+        dewy.inTerminal = inTerminal;
+        return dewy;
+    }
+
+    static final String PTY_RUN = Path.of("src/test/python/pty_run.py").toAbsolutePath().toString();
+
+    /**
+     * target/dewy as PID 1 and session leader of a new pseudo-terminal, as {@code docker run -it} starts it: its
+     * stdin and stdout are the terminal, and the terminal's foreground is dewy's group. {@link #type} types on
+     * the terminal, {@link #screen} is what it showed; dewy's stderr goes to dewy.err as usual.
+     */
+    static Dewy startInTerminal(Path dir, Map<String, String> env, String... args) throws IOException {
+        return launch(List.of("python3", PTY_RUN, "unshare", "--pid", "--fork", "--mount-proc", "setsid", "--ctty",
+                TARGET.resolve("dewy").toString(), "server"), args, Mode.PID1, true, dir, env);
+    }
+
+    /**
+     * target/dewy, not PID 1, as the foreground job of an interactive shell on a new pseudo-terminal: pty_run.py
+     * {@code --job} plays the shell, prints "[job stopped]" when the job stops, and {@link #resumeJob} is its
+     * {@code fg}.
+     */
+    static Dewy startAsShellJob(Path dir, Map<String, String> env, String... args) throws IOException {
+        return launch(List.of("python3", PTY_RUN, "--job", TARGET.resolve("dewy").toString(), "server"), args,
+                Mode.SUBREAPER, true, dir, env);
+    }
+
+    /** The shell's {@code fg} for {@link #startAsShellJob}: the job gets the terminal and SIGCONT. */
+    void resumeJob() {
+        int shell = descendantNamed((int) process.pid(), "python3"); // when python3 is a shim that forked it
+        kill(shell > 0 ? shell : (int) process.pid(), dewy.posix.Signals.SIGUSR1);
+    }
+
+    /** Types {@code keys} on the terminal of {@link #startInTerminal} (the byte 3 is Ctrl-C). */
+    void type(String keys) {
+        try {
+            process.getOutputStream().write(keys.getBytes(StandardCharsets.UTF_8));
+            process.getOutputStream().flush();
+        } catch (IOException e) {
+            throw new AssertionError("cannot type on the terminal: " + e, e);
+        }
+    }
+
+    /** Everything the terminal of {@link #startInTerminal} printed so far (the typed echo included). */
+    String screen() {
+        return read(stdout);
+    }
+
+    /**
+     * {@code dewy} (a command that runs dewy's {@code server}, such as the image's entrypoint) as PID 1 of a new PID
+     * namespace, with {@code args} after it.
+     */
+    static Dewy startCommand(List<String> dewy, Path dir, Map<String, String> env, String... args) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of("unshare", "--pid", "--fork", "--mount-proc"));
+        cmd.addAll(dewy);
+        return launch(cmd, args, Mode.PID1, false, dir, env);
     }
 
     static Dewy start(Mode mode, Path dir, String... args) throws IOException {
@@ -97,11 +161,22 @@ final class Dewy implements AutoCloseable {
     /** dewy's PID as the host sees it (the child of unshare, or the launched process itself). */
     int pid() {
         if (pid < 0) {
-            if (mode == Mode.SUBREAPER) {
+            if (mode == Mode.SUBREAPER && inTerminal) { // python3 may be a shim that forks: look for the JVM
+                await("dewy to start under the shell", Duration.ofSeconds(10),
+                        () -> descendantNamed((int) process.pid(), "java") > 0);
+                pid = descendantNamed((int) process.pid(), "java");
+            } else if (mode == Mode.SUBREAPER) {
                 pid = (int) process.pid();
             } else {
-                await("dewy to start under unshare", Duration.ofSeconds(10), () -> !children((int) process.pid()).isEmpty());
-                pid = children((int) process.pid()).get(0);
+                int unshare = (int) process.pid();
+                if (inTerminal) { // python3 may be a shim that forks: look for unshare below it
+                    await("unshare to start under the terminal", Duration.ofSeconds(10),
+                            () -> descendantNamed((int) process.pid(), "unshare") > 0);
+                    unshare = descendantNamed((int) process.pid(), "unshare");
+                }
+                int parent = unshare;
+                await("dewy to start under unshare", Duration.ofSeconds(10), () -> !children(parent).isEmpty());
+                pid = children(parent).get(0);
             }
         }
         return pid;
@@ -174,9 +249,16 @@ final class Dewy implements AutoCloseable {
     @Override
     public void close() {
         if (process.isAlive()) {
+            if (pid < 0 && mode == Mode.SUBREAPER && inTerminal) {
+                pid = descendantNamed((int) process.pid(), "java");
+            }
             if (pid < 0 && mode != Mode.SUBREAPER) {
                 // never asked for: dewy under unshare would outlive unshare's SIGKILL, re-parented to the host's init
                 List<Integer> c = children((int) process.pid());
+                if (inTerminal) {
+                    int unshare = descendantNamed((int) process.pid(), "unshare");
+                    c = unshare > 0 ? children(unshare) : List.of();
+                }
                 pid = c.isEmpty() ? -1 : c.get(0);
             }
             if (pid > 0) {
@@ -268,6 +350,28 @@ final class Dewy implements AutoCloseable {
             return '-';
         }
         return stat.charAt(stat.lastIndexOf(')') + 2);
+    }
+
+    /** The first process below {@code ancestor} (breadth first) whose command name is {@code comm}, or -1. */
+    static int descendantNamed(int ancestor, String comm) {
+        java.util.ArrayDeque<Integer> todo = new java.util.ArrayDeque<>(children(ancestor));
+        while (!todo.isEmpty()) {
+            int pid = todo.removeFirst();
+            if (read(Path.of("/proc", Integer.toString(pid), "comm")).trim().equals(comm)) {
+                return pid;
+            }
+            todo.addAll(children(pid));
+        }
+        return -1;
+    }
+
+    /** The foreground process group of the terminal of {@code pid} (tpgid in /proc/PID/stat), or -1. */
+    static int terminalForeground(int pid) {
+        String stat = read(Path.of("/proc", Integer.toString(pid), "stat"));
+        if (stat.isEmpty()) {
+            return -1;
+        }
+        return Integer.parseInt(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[5]);
     }
 
     /** Processes whose parent is {@code parent} and that are zombies. */

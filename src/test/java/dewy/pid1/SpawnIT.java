@@ -41,6 +41,36 @@ class SpawnIT {
     }
 
     /**
+     * Only fds 0-2 and the passed sockets, on both ways of closing the rest: glibc's closefrom file action (2.34 and
+     * later), and one close action per descriptor of /proc/self/fd, which older glibc needs (forced here by
+     * {@code -Ddewy.spawn.without}). The sockets sit at 3 and 5, so dewy's own fd 4 must be closed in the gap.
+     */
+    @ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"closefrom", "fallback"})
+    void onlyStdioAndThePassedSocketsOnBothClosingPaths(String path) throws Exception {
+        Path file = tmp.resolve("gen");
+        Map<String, String> env = path.equals("fallback")
+                ? Map.of("DEWY_JAVA_OPTS", "-D" + dewy.posix.Posix.WITHOUT_PROPERTY + "=closefrom,tcsetpgrp")
+                : Map.of();
+        String ports = "127.0.0.1:" + StarterIT.freePort() + ",127.0.0.1:" + StarterIT.freePort() + "=5";
+        try (Dewy dewy = Dewy.start(Mode.PID1, tmp, env, TestApp.command(List.of("--port", ports, "--log-level",
+                "debug"), "generation", file))) {
+            dewy.awaitStarted();
+            Dewy.awaitLines(file, "1 ready", 1, Duration.ofSeconds(10));
+            dewy.signal(Signals.SIGUSR1);
+            Dewy.awaitLines(file, "2 ready", 1, Duration.ofSeconds(10));
+            for (int generation : List.of(1, 2)) {
+                assertEquals(List.of("fd 0 other", "fd 1 other", "fd 2 other", "fd 3 listening-socket",
+                        "fd 5 listening-socket"), StarterIT.of(file, generation).stream()
+                        .filter(l -> l.startsWith("fd ")).sorted().toList(), path + ", generation " + generation);
+            }
+            String used = path.equals("fallback") ? "\"posix_spawn_file_actions_addclose for each descriptor in "
+                    + "/proc/self/fd\"" : "posix_spawn_file_actions_addclosefrom_np";
+            assertEquals(1, dewy.countLog("msg=spawning closes_descriptors_with=" + used), dewy.log());
+        }
+    }
+
+    /**
      * A non-interactive sh starts background jobs with INT and QUIT ignored, and ignored dispositions survive
      * exec. dewy must still drain on INT, and must not pass the ignored dispositions on to the application.
      */

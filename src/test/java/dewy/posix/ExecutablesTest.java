@@ -160,5 +160,26 @@ class ExecutablesTest {
         SpawnException e = new SpawnException("/etc", Posix.EACCES, "permission denied");
         assertEquals("/etc: permission denied", e.getMessage());
         assertEquals("/etc: not executable (permission denied)", e.describe());
+        assertTrue(e.commandProblem());
+    }
+
+    /** What the retry policy builds on: a spawn that failed for the system's reasons is not the command's fault. */
+    @Test
+    void spawnFailuresThatAreNotTheCommandsGive125AndSaySo() {
+        for (int errno : new int[] {Posix.EMFILE, Posix.EAGAIN, 12 /* ENOMEM */, 22 /* EINVAL */}) {
+            SpawnException e = new SpawnException("/app", errno, "reason");
+            assertFalse(e.commandProblem(), "errno " + errno);
+            assertEquals(125, e.exitCode(), "errno " + errno);
+        }
+        SpawnException e = new SpawnException("/app", Posix.EMFILE, "too many open files");
+        assertEquals("spawn failed: /app: too many open files (not a problem of the command)", e.describe());
+        SpawnException attr = SpawnException.system("posix_spawnattr_setsigmask", "invalid argument");
+        assertFalse(attr.commandProblem());
+        assertEquals(125, attr.exitCode());
+        assertEquals("spawn failed: posix_spawnattr_setsigmask: invalid argument (not a problem of the command)",
+                attr.describe());
+        for (int errno : new int[] {Posix.ENOENT, Posix.EACCES, Posix.ENOEXEC, Posix.ETXTBSY, Posix.E2BIG}) {
+            assertTrue(new SpawnException("/app", errno, "reason").commandProblem(), "errno " + errno);
+        }
     }
 }

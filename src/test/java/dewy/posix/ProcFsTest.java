@@ -1,6 +1,7 @@
 package dewy.posix;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -205,5 +206,27 @@ class ProcFsTest {
             assertTrue(ProcFs.system().listeningTcp(self).containsValue("127.0.0.1:" + s.getLocalPort()),
                     ProcFs.system().listeningTcp(self).toString());
         }
+    }
+
+    /** systemd's NotifyAccess for one generation: the main process, its process group, or below it. */
+    @Test
+    void belongsToTheGenerationOfItsMainProcess() throws IOException {
+        // 200 is a generation's main process (under dewy, 100); 300 and 310 are below it, 301 its child too
+        assertTrue(proc.belongsTo(200, 200, 100), "the main process itself");
+        assertTrue(proc.belongsTo(300, 200, 100), "a child");
+        assertTrue(proc.belongsTo(310, 200, 100), "a grandchild");
+        assertTrue(proc.belongsTo(301, 200, 100), "a child with a comm made to mislead");
+        assertTrue(proc.belongsTo(150, 200, 100), "a lower pid below the main process");
+        assertFalse(proc.belongsTo(220, 200, 100), "another child of dewy: a readiness check, another generation");
+        assertFalse(proc.belongsTo(401, 200, 100), "elsewhere in the namespace");
+        assertFalse(proc.belongsTo(100, 200, 100), "dewy itself");
+        assertFalse(proc.belongsTo(0, 200, 100), "outside dewy's PID namespace");
+        assertFalse(proc.belongsTo(500, 200, 100), "gone: no stat to check");
+        assertFalse(proc.belongsTo(999, 200, 100), "no such process");
+        // re-parented to dewy when its parent exited, but still in the generation's process group
+        Path dir = Files.createDirectory(root.resolve("600"));
+        Files.writeString(dir.resolve("stat"), "600 (orphan) S 100 200 200 0 -1 4194560 100 0 0 0 1 2 0 0 20\n");
+        assertTrue(proc.belongsTo(600, 200, 100), "in the main process's group");
+        assertFalse(proc.belongsTo(600, 220, 100));
     }
 }

@@ -88,4 +88,23 @@ class StarterTest {
         assertEquals(new NotifyMessage(false, false, null), NotifyMessage.parse("READY=0\nMAINPID=5\nWATCHDOG=1"));
         assertNull(NotifyMessage.parse("").status());
     }
+
+    /** dewy's tokens stay with dewy and its deploy hooks; generations and readiness checks get them only if kept. */
+    @Test
+    void tokensReachTheApplicationOnlyWhenKeptAndHooksAlways() {
+        List<String> base = List.of("PATH=/bin", "GITHUB_TOKEN=ghp-1", "GH_TOKEN=gho-2", "SLACK_TOKEN=xoxb-3",
+                "GITHUB_API_URL=http://x", "MY_TOKEN=app's own");
+        Starter dropping = new Starter(List.of(), base, null);
+        assertEquals(List.of("PATH=/bin", "GITHUB_API_URL=http://x", "MY_TOKEN=app's own"),
+                dropping.launch(List.of("app"), 1, null).env());
+        assertEquals(List.of("PATH=/bin", "GITHUB_API_URL=http://x", "MY_TOKEN=app's own"), dropping.env(1, null),
+                "the readiness checks' environment");
+        assertEquals(base, dropping.baseEnv(), "deploy hooks get everything");
+        assertEquals(dropping.launch(List.of("app"), 1, null).env(),
+                new Starter(List.of(), base, null, false).launch(List.of("app"), 1, null).env(), "the default");
+        Starter keeping = new Starter(List.of(), base, null, true);
+        assertEquals(base, keeping.launch(List.of("app"), 1, null).env());
+        assertEquals(base, keeping.env(1, null));
+        assertEquals(base, keeping.baseEnv());
+    }
 }
