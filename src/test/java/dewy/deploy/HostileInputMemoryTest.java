@@ -25,11 +25,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Hostile archives that fit every limit dewy checks, each extracted in a JVM of its own with the launcher's memory
- * flags ({@code -Xmx64m -Xss256k}, serial GC): the extraction ends in a one-line refusal (or completes), never in an
- * OutOfMemoryError or a StackOverflowError that would kill the deploy thread. Each child prints its heap's peak.
+ * Hostile input that fits every limit dewy checks, each read in a JVM of its own with the launcher's memory flags
+ * ({@code -Xmx64m -Xss256k}, serial GC): archives that the extraction refuses in one line (or completes), and release
+ * list pages from the fake GitHub; never an OutOfMemoryError or a StackOverflowError that would kill the deploy
+ * thread. Each child prints its heap's peak.
  */
-class ArchiveMemoryTest {
+class HostileInputMemoryTest {
     /** The launcher's (src/main/dist/dewy) memory flags; the OOM ends the child at once with status 3. */
     private static final List<String> FLAGS = List.of("-Xmx64m", "-Xss256k", "-XX:+UseSerialGC",
             "-XX:TieredStopAtLevel=1", "-XX:+ExitOnOutOfMemoryError");
@@ -41,45 +42,64 @@ class ArchiveMemoryTest {
     record Child(int status, String result, long peakHeap, String output) {
     }
 
-    /** Run in the child: extracts args[0] into args[1] with the default limits. */
+    /**
+     * Run in the child: {@code extract ARCHIVE DEST} with the default limits, or {@code latest REGISTRY API_URL}
+     * (the newest release of a ghr:// registry).
+     */
     public static void main(String[] args) {
-        Path archive = Path.of(args[0]);
         String result;
         try {
-            Archives.extract(archive, archive.getFileName().toString(), Path.of(args[1]), Archives.Limits.DEFAULT);
-            result = "extracted";
-        } catch (ArchiveException e) {
+            if (args[0].equals("extract")) {
+                Path archive = Path.of(args[1]);
+                Archives.extract(archive, archive.getFileName().toString(), Path.of(args[2]),
+                        Archives.Limits.DEFAULT);
+                result = "extracted";
+            } else {
+                Release r = Registry.parse(args[1], java.util.Map.of("GITHUB_API_URL", args[2]), "linux", "amd64")
+                        .latest();
+                result = "found " + (r == null ? "nothing" : r.tag());
+            }
+        } catch (ArchiveException | RegistryException e) {
             result = "refused: " + e.getMessage();
         } catch (Throwable t) { // what must never happen: an Error, or another exception
             result = "failed: " + t;
         }
         long peak = 0;
+        long old = 0;
         for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
             if (pool.getType() == MemoryType.HEAP) {
                 peak += pool.getPeakUsage().getUsed();
+                if (pool.getName().contains("Tenured")) { // what survived young collections: near the live set
+                    old = pool.getPeakUsage().getUsed();
+                }
             }
         }
         System.out.println("result " + result);
-        System.out.println("peak " + peak);
+        System.out.println("peak " + peak + " " + old);
     }
 
     private Child extractInChild(Path archive) throws Exception {
         Path dest = Files.createDirectory(tmp.resolve("dest-" + archive.getFileName()));
+        return child(archive.getFileName() + " (" + Files.size(archive) + " bytes)", "extract", archive.toString(),
+                dest.toString());
+    }
+
+    private Child child(String what, String... args) throws Exception {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(FLAGS);
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), ArchiveMemoryTest.class.getName(),
-                archive.toString(), dest.toString()));
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), HostileInputMemoryTest.class.getName()));
+        cmd.addAll(List.of(args));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(120, TimeUnit.SECONDS), "the child did not finish");
         String result = out.lines().filter(l -> l.startsWith("result ")).map(l -> l.substring(7)).findFirst()
                 .orElse("(no result line)");
-        long peak = out.lines().filter(l -> l.startsWith("peak ")).mapToLong(l -> Long.parseLong(l.substring(5)))
-                .findFirst().orElse(-1);
-        Child c = new Child(p.exitValue(), result, peak, out);
-        System.out.println(archive.getFileName() + " (" + Files.size(archive) + " bytes): " + result + "; peak heap "
-                + (peak >> 20) + " MiB");
+        String[] peak = out.lines().filter(l -> l.startsWith("peak ")).map(l -> l.substring(5).split(" "))
+                .findFirst().orElse(new String[] {"-1", "-1"});
+        Child c = new Child(p.exitValue(), result, Long.parseLong(peak[0]), out);
+        System.out.println(what + ": " + result + "; heap peak " + (Long.parseLong(peak[0]) >> 20)
+                + " MiB (all pools, garbage included), old generation peak " + (Long.parseLong(peak[1]) >> 20) + " MiB");
         return c;
     }
 
@@ -164,6 +184,24 @@ class ArchiveMemoryTest {
 
         private static ByteBuffer le(int n) {
             return ByteBuffer.allocate(n).order(ByteOrder.LITTLE_ENDIAN);
+        }
+    }
+
+    // ---- GitHub release list pages ---------------------------------------------------------------------------
+
+    @Test
+    void releaseListPagesAreBoundedAsTheyArrive() throws Exception {
+        try (FakeGitHub gh = new FakeGitHub().start()) {
+            gh.release("v1.0.0", false, false).asset("app_linux_amd64.tar.gz", "x");
+            gh.bigListPages(31L << 20, true); // under the old 32 MiB bound, which read it whole (and then its tree)
+            Child big = child("a 31 MiB page", "latest", gh.registryUrl(), gh.apiUrl());
+            assertEquals(0, big.status(), "the child died (3: OutOfMemoryError): " + big.output());
+            assertEquals("refused: registry ghr://o/r: GET /repos/o/r/releases exceeds the size limit of 8388608 "
+                    + "bytes", big.result(), big.output());
+            gh.bigListPages(15L << 19, true); // 7.5 MiB, under the bound: read and parsed as a stream
+            Child under = child("a 7.5 MiB page", "latest", gh.registryUrl(), gh.apiUrl());
+            assertEquals(0, under.status(), "the child died (3: OutOfMemoryError): " + under.output());
+            assertEquals("found v1.0.0", under.result(), under.output());
         }
     }
 
