@@ -11,10 +11,6 @@ import dewy.posix.Signals;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -41,7 +37,6 @@ import org.junit.jupiter.api.io.TempDir;
  * during the download, during unpacking, right after the swap, during the new generation's readiness.
  */
 class CrashConsistencyIT {
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private static final int DEPLOYS = 50;
 
     enum Point {
@@ -164,12 +159,7 @@ class CrashConsistencyIT {
         Map<String, String> manifest = new TreeMap<>();
         files.forEach((name, e) -> manifest.put(name, ReleaseFixtures.sha256(e.content())));
         manifests.put(tag, manifest);
-        byte[] artifact = ReleaseFixtures.tarGz(files);
-        Path hidden = Files.createDirectories(registry.resolve("." + tag));
-        Files.write(hidden.resolve(ReleaseFixtures.ARTIFACT), artifact);
-        Files.write(hidden.resolve("checksums.txt"), ReleaseFixtures.checksums(Map.of(ReleaseFixtures.ARTIFACT,
-                artifact)));
-        Files.move(hidden, registry.resolve(tag), StandardCopyOption.ATOMIC_MOVE);
+        DeployFixtures.publishFile(registry, tag, ReleaseFixtures.tarGz(files), true);
     }
 
     /** Waits for the log line that opens the kill window, waits a random moment inside it, SIGKILLs dewy. */
@@ -258,10 +248,9 @@ class CrashConsistencyIT {
 
     private void awaitServing(String version, Dewy dewy, long seed) {
         try {
-            Dewy.await(version + " serving", Duration.ofSeconds(30), () -> get().contains("version=" + version + "\n"));
+            DeployFixtures.awaitServing(port, version, dewy);
         } catch (AssertionError e) {
-            throw new AssertionError("seed=" + seed + ": " + e.getMessage() + "; last answer " + get() + "; dewy "
-                    + (dewy.alive() ? "running" : "exited") + ":\n" + dewy.log(), e);
+            throw new AssertionError("seed=" + seed + ": " + e.getMessage(), e);
         }
     }
 
@@ -274,17 +263,5 @@ class CrashConsistencyIT {
                 return true;
             }
         });
-    }
-
-    private String get() {
-        try {
-            HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/"))
-                    .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
-            return r.body();
-        } catch (IOException e) {
-            return "unreachable: " + e;
-        } catch (InterruptedException e) {
-            throw new AssertionError(e);
-        }
     }
 }
