@@ -133,8 +133,8 @@ final class TarReader extends TarArchiveInputStream {
             left -= n;
             if (left < 0) {
                 left = 0; // stays armed: every further read fails too
-                throw owner.refuse(owner.archive + ": the headers of the entry "
-                        + (last == null ? "at its start" : "after " + SafeTree.show(last))
+                throw owner.refuse(owner.archive + ": the headers of the "
+                        + (last == null ? "first entry" : "entry after " + SafeTree.show(last))
                         + " (long names, PAX records, sparse maps) exceed " + MAX_HEADER_BYTES + " bytes");
             }
         }

@@ -210,8 +210,7 @@ class HostileInputMemoryTest {
     @Test
     void aTarGzWithA200MiBLongNameIsRefusedWithoutReadingIt() throws Exception {
         // commons-compress reads a GNU long name whole: 200 MiB of 'a' compress to 200 KB
-        Path a = tmp.resolve("longname.tar.gz");
-        try (OutputStream out = new GZIPOutputStream(new BufferedOutputStream(Files.newOutputStream(a)), 1 << 16)) {
+        Path a = tarGz("longname.tar.gz", out -> {
             long size = 200L << 20;
             header(out, "././@LongLink", TarConstants.LF_GNUTYPE_LONGNAME, size, null);
             byte[] chunk = new byte[1 << 16];
@@ -220,17 +219,14 @@ class HostileInputMemoryTest {
                 out.write(chunk, 0, (int) Math.min(left, chunk.length));
             }
             header(out, "f", TarConstants.LF_NORMAL, 0, null);
-            out.write(new byte[1024]);
-        }
-        Child c = extractInChild(a);
-        assertRefused(c, "longname.tar.gz", "exceed 65536 bytes");
+        });
+        assertRefused(extractInChild(a), "longname.tar.gz", "exceed 65536 bytes");
     }
 
     @Test
     void aChainOf20000LongNameHeadersIsRefusedWithoutOverflowingTheStack() throws Exception {
         // each long name announces another: one level of recursion in commons-compress per header
-        Path a = tmp.resolve("chain.tar.gz");
-        try (OutputStream out = new GZIPOutputStream(new BufferedOutputStream(Files.newOutputStream(a)), 1 << 16)) {
+        Path a = tarGz("chain.tar.gz", out -> {
             byte[] name = new byte[512];
             Arrays.fill(name, 0, 100, (byte) 'n');
             for (int i = 0; i < 20_000; i++) {
@@ -238,50 +234,61 @@ class HostileInputMemoryTest {
                 out.write(name);
             }
             header(out, "f", TarConstants.LF_NORMAL, 0, null);
-            out.write(new byte[1024]);
-        }
-        Child c = extractInChild(a);
-        assertRefused(c, "chain.tar.gz", "exceed 65536 bytes");
+        });
+        assertRefused(extractInChild(a), "chain.tar.gz", "exceed 65536 bytes");
     }
 
     @Test
     void globalPaxHeadersThatAccumulateAreRefused() throws Exception {
         // each global header adds its keys to every later entry's: 10,000 of 8 KiB, between directory entries
-        Path a = tmp.resolve("global.tar.gz");
-        try (OutputStream out = new GZIPOutputStream(new BufferedOutputStream(Files.newOutputStream(a)), 1 << 16)) {
+        Path a = tarGz("global.tar.gz", out -> {
             String value = "v".repeat(8000);
             for (int i = 0; i < 10_000; i++) {
                 byte[] record = ArchivesTest.paxRecord("dewy.k" + i, value);
                 header(out, "pax_global_header", TarConstants.LF_PAX_GLOBAL_EXTENDED_HEADER, record.length, null);
-                out.write(record);
-                out.write(new byte[(512 - record.length % 512) % 512]);
+                padded(out, record);
                 header(out, "d/", TarConstants.LF_DIR, 0, null);
             }
-            out.write(new byte[1024]);
-        }
-        Child c = extractInChild(a);
-        assertRefused(c, "global.tar.gz", "global PAX headers exceed 65536 bytes");
+        });
+        assertRefused(extractInChild(a), "global.tar.gz", "global PAX headers exceed 65536 bytes");
     }
 
     @Test
     void symlinksWithLongNamesExtractIn64MiB() throws Exception {
         // 25,000 names of 3,900 characters: what SafeTree once listed for each link (100 MB) it now finds on disk
         String dir = ("s".repeat(240) + "/").repeat(16);
-        Path a = tmp.resolve("links.tar.gz");
-        try (OutputStream out = new GZIPOutputStream(new BufferedOutputStream(Files.newOutputStream(a)), 1 << 16)) {
+        Path a = tarGz("links.tar.gz", out -> {
             for (int i = 0; i < 25_000; i++) {
                 byte[] name = (dir + "l" + i).getBytes(StandardCharsets.UTF_8);
                 header(out, "././@LongLink", TarConstants.LF_GNUTYPE_LONGNAME, name.length, null);
-                out.write(name);
-                out.write(new byte[(512 - name.length % 512) % 512]);
+                padded(out, name);
                 header(out, "placeholder", TarConstants.LF_SYMLINK, 0, "target");
             }
-            out.write(new byte[1024]);
-        }
+        });
         Child c = extractInChild(a);
         assertEquals(0, c.status(), c.output());
         assertEquals("extracted", c.result(), c.output());
         assertTrue(Files.isSymbolicLink(tmp.resolve("dest-links.tar.gz").resolve(dir + "l24999")));
+    }
+
+    interface TarBody {
+        void write(OutputStream out) throws IOException;
+    }
+
+    /** A tar.gz written header by header: {@code body}'s records, then the end-of-archive blocks. */
+    private Path tarGz(String name, TarBody body) throws IOException {
+        Path a = tmp.resolve(name);
+        try (OutputStream out = new GZIPOutputStream(new BufferedOutputStream(Files.newOutputStream(a)), 1 << 16)) {
+            body.write(out);
+            out.write(new byte[1024]);
+        }
+        return a;
+    }
+
+    /** Data, then zeros to the next 512-byte record. */
+    private static void padded(OutputStream out, byte[] data) throws IOException {
+        out.write(data);
+        out.write(new byte[(512 - data.length % 512) % 512]);
     }
 
     private static void header(OutputStream out, String name, byte type, long size, String link) throws IOException {
