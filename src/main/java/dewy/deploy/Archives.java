@@ -10,14 +10,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Enumeration;
 import java.util.Locale;
 import java.util.zip.GZIPInputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.archivers.tar.TarConstants;
-import org.apache.commons.compress.archivers.zip.ZipArchiveEntry;
-import org.apache.commons.compress.archivers.zip.ZipFile;
 
 /**
  * Unpacks a release archive (tar.gz, tgz, tar, zip) that may be hostile into an empty directory: nothing is
@@ -115,7 +111,7 @@ public final class Archives {
     private static void untar(Path archive, String name, boolean gzip, SafeTree tree) throws IOException {
         try (InputStream file = new BufferedInputStream(Files.newInputStream(archive), 64 * 1024);
              InputStream plain = gzip ? gunzip(file, name) : file;
-             TarArchiveInputStream tar = new TarArchiveInputStream(plain, StandardCharsets.UTF_8.name())) {
+             TarReader tar = TarReader.of(plain, name)) {
             String last = null;
             while (true) {
                 tree.checkInterrupt();
@@ -169,10 +165,10 @@ public final class Archives {
         }
     }
 
-    private static TarArchiveEntry nextTar(TarArchiveInputStream tar, String name, String last) throws IOException {
+    private static TarArchiveEntry nextTar(TarReader tar, String name, String last) throws IOException {
         try {
-            return tar.getNextEntry();
-        } catch (ClosedByInterruptException | InterruptedIOException e) {
+            return tar.next(last);
+        } catch (ClosedByInterruptException | InterruptedIOException | ArchiveException e) {
             throw e;
         } catch (IOException | RuntimeException e) {
             throw corrupt(name, last == null ? null : "after entry " + SafeTree.show(last), e);
@@ -205,35 +201,26 @@ public final class Archives {
     }
 
     private static void unzip(Path archive, String name, SafeTree tree) throws IOException {
-        ZipFile zip;
-        try {
-            zip = ZipFile.builder().setPath(archive).get(); // the central directory: what unzip(1) trusts too
-        } catch (ClosedByInterruptException | InterruptedIOException e) {
-            throw e;
-        } catch (IOException | RuntimeException e) {
-            throw corrupt(name, null, e);
-        }
-        try (zip) {
-            Enumeration<ZipArchiveEntry> all = zip.getEntries();
-            while (all.hasMoreElements()) {
+        // The end records are checked before anything per entry is read, and entries are read one at a time:
+        // nothing grows with the entry count (see ZipReader).
+        try (ZipReader zip = ZipReader.open(archive, name, tree.maxEntries())) {
+            while (true) {
                 tree.checkInterrupt();
-                ZipArchiveEntry e = all.nextElement();
-                String entry = e.getName();
+                ZipReader.Entry e = zipNext(zip, name);
+                if (e == null) {
+                    break;
+                }
+                String entry = e.name();
                 tree.countEntry(entry);
-                int mode = e.getPlatform() == ZipArchiveEntry.PLATFORM_UNIX ? e.getUnixMode() : 0;
+                int mode = e.unixMode();
                 int type = mode & S_IFMT;
                 if (e.isDirectory() || type == S_IFDIR) {
                     tree.directory(entry, (mode & 0777) == 0 ? 0755 : mode);
                 } else if (type == S_IFLNK) {
                     tree.symlink(entry, zipLinkTarget(zip, e, name, tree));
                 } else if (type == 0 || type == S_IFREG) {
-                    if (!zip.canReadEntryData(e)) {
-                        throw tree.refuse("entry " + SafeTree.show(entry)
-                                + " uses encryption or a compression method not supported");
-                    }
-                    try (InputStream in = zipStream(zip, e, name)) {
-                        tree.file(entry, in, (mode & 0777) == 0 ? 0644 : mode, e.getSize(), e.getCrc(),
-                                e.getLastModifiedTime());
+                    try (InputStream in = zipStream(zip, e, name, tree)) {
+                        tree.file(entry, in, (mode & 0777) == 0 ? 0644 : mode, e.size(), e.crc(), e.mtime());
                     }
                 } else {
                     throw tree.refuse("entry " + SafeTree.show(entry) + " is a " + special(type));
@@ -252,22 +239,37 @@ public final class Archives {
         };
     }
 
-    private static InputStream zipStream(ZipFile zip, ZipArchiveEntry e, String name) throws IOException {
+    private static ZipReader.Entry zipNext(ZipReader zip, String name) throws IOException {
         try {
-            return zip.getInputStream(e);
-        } catch (ClosedByInterruptException | InterruptedIOException x) {
+            return zip.next();
+        } catch (ClosedByInterruptException | InterruptedIOException | ArchiveException x) {
             throw x;
         } catch (IOException | RuntimeException x) {
-            throw corrupt(name, at(e.getName()), x);
+            throw corrupt(name, "in its central directory", x);
+        }
+    }
+
+    private static InputStream zipStream(ZipReader zip, ZipReader.Entry e, String name, SafeTree tree)
+            throws IOException {
+        if (!e.supported()) {
+            throw tree.refuse("entry " + SafeTree.show(e.name()) + " uses encryption or a compression method not "
+                    + "supported (method " + e.method() + ")");
+        }
+        try {
+            return zip.open(e);
+        } catch (ClosedByInterruptException | InterruptedIOException | ArchiveException x) {
+            throw x;
+        } catch (IOException | RuntimeException x) {
+            throw corrupt(name, at(e.name()), x);
         }
     }
 
     /** A zip symlink keeps its target as the entry's data: read at most PATH_MAX of it, never the whole entry. */
-    private static String zipLinkTarget(ZipFile zip, ZipArchiveEntry e, String name, SafeTree tree)
+    private static String zipLinkTarget(ZipReader zip, ZipReader.Entry e, String name, SafeTree tree)
             throws IOException {
         byte[] buf = new byte[SafeTree.MAX_LINK_TARGET + 1];
         int len = 0;
-        try (InputStream in = zipStream(zip, e, name)) {
+        try (InputStream in = zipStream(zip, e, name, tree)) {
             while (len < buf.length) {
                 int n;
                 try {
@@ -275,7 +277,7 @@ public final class Archives {
                 } catch (ClosedByInterruptException | InterruptedIOException x) {
                     throw x;
                 } catch (IOException | RuntimeException x) {
-                    throw corrupt(name, at(e.getName()), x);
+                    throw corrupt(name, at(e.name()), x);
                 }
                 if (n < 0) {
                     break;
@@ -284,10 +286,10 @@ public final class Archives {
             }
         }
         if (len > SafeTree.MAX_LINK_TARGET) {
-            throw tree.refuse("entry " + SafeTree.show(e.getName()) + " is a symlink with a target over "
+            throw tree.refuse("entry " + SafeTree.show(e.name()) + " is a symlink with a target over "
                     + SafeTree.MAX_LINK_TARGET + " bytes");
         }
-        tree.countBytes(e.getName(), len);
+        tree.countBytes(e.name(), len);
         return new String(buf, 0, len, StandardCharsets.UTF_8);
     }
 

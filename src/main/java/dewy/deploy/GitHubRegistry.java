@@ -2,15 +2,13 @@ package dewy.deploy;
 
 import dewy.net.Proxies;
 
-import com.google.gson.JsonArray;
-import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
+import com.google.gson.Strictness;
+import com.google.gson.stream.JsonReader;
+import com.google.gson.stream.JsonToken;
 import dewy.log.Log;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -44,7 +42,11 @@ public final class GitHubRegistry implements Registry {
     static final int MAX_PAGES = 10;
     static final int MAX_REDIRECTS = 5;
     static final Duration API_TIMEOUT = Duration.ofSeconds(30);
-    static final long MAX_PAGE_BYTES = 32L << 20; // 100 releases with their assets: far less in practice
+    /**
+     * One page of the release list, counted as it arrives: 100 releases with their assets take far less (GitHub's
+     * own pages are a few hundred KiB), and a page is held in memory while it is read (see {@link #scan}).
+     */
+    static final long MAX_PAGE_BYTES = 8L << 20;
 
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]+");
     private static final Pattern NEXT = Pattern.compile("<([^>]*)>\\s*;[^,]*\\brel=\"?next\"?");
@@ -144,26 +146,14 @@ public final class GitHubRegistry implements Registry {
     @Override
     public Release latest() throws IOException, InterruptedException {
         URI next = URI.create(base + "/repos/" + owner + "/" + repo + "/releases?per_page=100");
-        JsonObject best = null;
-        SemVer bestVersion = null;
+        Listed best = null;
         int pages = 0;
         while (next != null && pages < MAX_PAGES) {
             pages++;
-            ByteArrayOutputStream body = new ByteArrayOutputStream();
+            Pages body = new Pages();
             HttpHeaders headers = get(next, JSON, body, MAX_PAGE_BYTES, API_TIMEOUT, null);
             String where = "GET " + pathOf(next);
-            for (JsonElement e : releases(body, where)) {
-                JsonObject r = object(e, where);
-                SemVer v = SemVer.parse(string(r, "tag_name", where));
-                boolean pre = bool(r, "prerelease", where) || (v != null && v.prerelease());
-                if (v == null || bool(r, "draft", where) || (pre && !options.preRelease())) {
-                    continue;
-                }
-                if (bestVersion == null || v.compareTo(bestVersion) > 0) { // ties: the first listed, the newest
-                    best = r;
-                    bestVersion = v;
-                }
-            }
+            best = scan(body, where, best);
             next = nextPage(headers, where);
         }
         if (next != null) {
@@ -171,36 +161,163 @@ public final class GitHubRegistry implements Registry {
                     "pages", MAX_PAGES);
         }
         Log.debug("registry listed releases", "registry", url, "pages", pages,
-                "latest", bestVersion == null ? "none" : bestVersion.tag());
-        return best == null ? null : release(best, bestVersion);
+                "latest", best == null ? "none" : best.version().tag());
+        return best == null ? null : release(best);
     }
 
-    private Release release(JsonObject r, SemVer version) throws RegistryException {
-        String where = "GET /repos/" + owner + "/" + repo + "/releases";
-        List<Asset> assets = new ArrayList<>();
-        JsonElement list = r.get("assets");
-        if (list != null && !list.isJsonNull()) {
-            if (!list.isJsonArray()) {
-                throw malformed(where, "assets is not an array", null);
+    /**
+     * One release as listed, with only what dewy uses. {@code assetsError} is a malformed asset list, which only
+     * matters if this release is the one picked (as it did when the whole page was parsed into a tree).
+     */
+    private record Listed(SemVer version, List<Asset> assets, String assetsError) {
+    }
+
+    /**
+     * Reads one page of the release list as a stream, keeping only the best release so far: a page is up to
+     * {@link #MAX_PAGE_BYTES} of JSON, whose tree could take ten times that in objects. Values dewy does not read are
+     * skipped without being built; the ones it reads must have the type it expects.
+     */
+    private Listed scan(Pages body, String where, Listed best) throws RegistryException {
+        try (JsonReader r = new JsonReader(new InputStreamReader(body.open(), StandardCharsets.UTF_8))) {
+            r.setStrictness(Strictness.LEGACY_STRICT);
+            if (r.peek() != JsonToken.BEGIN_ARRAY) {
+                throw malformed(where, "want a list of releases", null);
             }
-            for (JsonElement e : list.getAsJsonArray()) {
-                JsonObject a = object(e, where);
-                JsonElement state = a.get("state");
-                if (state != null && state.isJsonPrimitive() && !"uploaded".equals(state.getAsString())) {
-                    continue; // still uploading: not there yet
+            r.beginArray();
+            while (r.hasNext()) {
+                Listed l = listed(r, where);
+                if (l != null && (best == null || l.version().compareTo(best.version()) > 0)) {
+                    best = l; // ties: the first listed, the newest
                 }
-                JsonElement size = a.get("size");
-                long bytes = size != null && size.isJsonPrimitive() && size.getAsJsonPrimitive().isNumber()
-                        ? size.getAsLong() : -1;
-                String location = string(a, "url", where);
-                try {
-                    assets.add(new Asset(string(a, "name", where), new URI(location), bytes));
-                } catch (java.net.URISyntaxException e2) {
-                    throw malformed(where, "asset url is not a URL", e2);
-                }
+            }
+            r.endArray();
+            if (r.peek() != JsonToken.END_DOCUMENT) {
+                throw malformed(where, "more after the list of releases", null);
+            }
+            return best;
+        } catch (IOException | IllegalStateException | NumberFormatException e) {
+            if (e instanceof RegistryException re) {
+                throw re;
+            }
+            throw malformed(where, firstLine(Transfer.message(e)), e);
+        }
+    }
+
+    /** One element of the list: null when it is not eligible (a draft, a pre-release, not SemVer). */
+    private Listed listed(JsonReader r, String where) throws IOException {
+        if (r.peek() != JsonToken.BEGIN_OBJECT) {
+            throw malformed(where, "want an object, got " + r.peek(), null);
+        }
+        String tag = null;
+        boolean draft = false;
+        boolean prerelease = false;
+        List<Asset> assets = new ArrayList<>();
+        String assetsError = null;
+        r.beginObject();
+        while (r.hasNext()) {
+            switch (r.nextName()) {
+                case "tag_name" -> tag = string(r, "tag_name", where);
+                case "draft" -> draft = bool(r, "draft", where);
+                case "prerelease" -> prerelease = bool(r, "prerelease", where);
+                case "assets" -> assetsError = assets(r, assets, where);
+                default -> r.skipValue();
             }
         }
-        return Artifacts.release(url, version, assets, options.artifact(), os, arch);
+        r.endObject();
+        if (tag == null) {
+            throw malformed(where, "\"tag_name\" is missing or not a string", null);
+        }
+        SemVer v = SemVer.parse(tag);
+        boolean pre = prerelease || (v != null && v.prerelease());
+        if (v == null || draft || (pre && !options.preRelease())) {
+            return null;
+        }
+        return new Listed(v, assets, assetsError);
+    }
+
+    /** A release's assets into {@code out}; returns what is malformed about them, or null. */
+    private String assets(JsonReader r, List<Asset> out, String where) throws IOException {
+        JsonToken t = r.peek();
+        if (t == JsonToken.NULL) {
+            r.nextNull();
+            return null;
+        }
+        if (t != JsonToken.BEGIN_ARRAY) {
+            r.skipValue();
+            return "assets is not an array";
+        }
+        String error = null;
+        r.beginArray();
+        while (r.hasNext()) {
+            if (r.peek() != JsonToken.BEGIN_OBJECT) {
+                if (error == null) {
+                    error = "want an object, got " + r.peek();
+                }
+                r.skipValue();
+                continue;
+            }
+            String name = null;
+            String location = null;
+            String state = null;
+            long size = -1;
+            r.beginObject();
+            while (r.hasNext()) {
+                String key = r.nextName();
+                JsonToken vt = r.peek();
+                boolean primitive = vt == JsonToken.STRING || vt == JsonToken.NUMBER || vt == JsonToken.BOOLEAN;
+                switch (key) {
+                    case "name" -> name = vt == JsonToken.STRING ? r.nextString() : skip(r);
+                    case "url" -> location = vt == JsonToken.STRING ? r.nextString() : skip(r);
+                    case "state" -> state = primitive ? r.nextString() : skip(r);
+                    case "size" -> size = vt == JsonToken.NUMBER ? number(r.nextString()) : skipLong(r);
+                    default -> r.skipValue();
+                }
+            }
+            r.endObject();
+            if (state != null && !"uploaded".equals(state)) {
+                continue; // still uploading: not there yet
+            }
+            if (error != null) {
+                continue;
+            }
+            if (name == null || location == null) {
+                error = "\"" + (location == null ? "url" : "name") + "\" is missing or not a string";
+                continue;
+            }
+            try {
+                out.add(new Asset(name, new URI(location), size));
+            } catch (java.net.URISyntaxException e) {
+                error = "asset url is not a URL";
+            }
+        }
+        r.endArray();
+        return error;
+    }
+
+    private static String skip(JsonReader r) throws IOException {
+        r.skipValue();
+        return null;
+    }
+
+    private static long skipLong(JsonReader r) throws IOException {
+        r.skipValue();
+        return -1;
+    }
+
+    /** A size as GitHub writes it; anything else (a fraction, 1e999999) is unknown, never computed. */
+    private static long number(String s) {
+        try {
+            return Long.parseLong(s);
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    private Release release(Listed best) throws RegistryException {
+        if (best.assetsError() != null) {
+            throw malformed("GET /repos/" + owner + "/" + repo + "/releases", best.assetsError(), null);
+        }
+        return Artifacts.release(url, best.version(), best.assets(), options.artifact(), os, arch);
     }
 
     @Override
@@ -385,52 +502,28 @@ public final class GitHubRegistry implements Registry {
         return null;
     }
 
-    private JsonArray releases(ByteArrayOutputStream body, String where) throws RegistryException {
-        try {
-            JsonElement root = JsonParser.parseString(body.toString(StandardCharsets.UTF_8));
-            if (!root.isJsonArray()) {
-                throw malformed(where, "want a list of releases", null);
-            }
-            return root.getAsJsonArray();
-        } catch (JsonParseException | IllegalStateException e) {
-            throw malformed(where, firstLine(Transfer.message(e)), e);
-        }
-    }
-
-    private JsonObject object(JsonElement e, String where) throws RegistryException {
-        if (e == null || !e.isJsonObject()) {
-            throw malformed(where, "want an object, got " + (e == null ? "nothing" : shortText(e)), null);
-        }
-        return e.getAsJsonObject();
-    }
-
-    private String string(JsonObject o, String key, String where) throws RegistryException {
-        JsonElement e = o.get(key);
-        if (e == null || !e.isJsonPrimitive() || !e.getAsJsonPrimitive().isString()) {
+    private String string(JsonReader r, String key, String where) throws IOException {
+        if (r.peek() != JsonToken.STRING) {
             throw malformed(where, "\"" + key + "\" is missing or not a string", null);
         }
-        return e.getAsString();
+        return r.nextString();
     }
 
-    private boolean bool(JsonObject o, String key, String where) throws RegistryException {
-        JsonElement e = o.get(key);
-        if (e == null || e.isJsonNull()) {
+    private boolean bool(JsonReader r, String key, String where) throws IOException {
+        JsonToken t = r.peek();
+        if (t == JsonToken.NULL) {
+            r.nextNull();
             return false;
         }
-        if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isBoolean()) {
+        if (t != JsonToken.BOOLEAN) {
             throw malformed(where, "\"" + key + "\" is not a boolean", null);
         }
-        return e.getAsBoolean();
+        return r.nextBoolean();
     }
 
     private RegistryException malformed(String where, String detail, Throwable cause) {
         return new RegistryException("registry " + url + ": " + where + ": malformed JSON: " + detail, false, null,
                 cause);
-    }
-
-    private static String shortText(JsonElement e) {
-        String s = e.toString();
-        return s.length() > 40 ? s.substring(0, 40) + "..." : s;
     }
 
     private static String firstLine(String s) {
@@ -456,5 +549,43 @@ public final class GitHubRegistry implements Registry {
             return u.getPort();
         }
         return "https".equalsIgnoreCase(u.getScheme()) ? 443 : "http".equalsIgnoreCase(u.getScheme()) ? 80 : -1;
+    }
+
+    /**
+     * A page body in 64 KiB chunks: no doubling copies (a ByteArrayOutputStream holds 1.5 times its size while it
+     * grows), and read back as a stream.
+     */
+    private static final class Pages extends OutputStream {
+        private static final int CHUNK = 64 * 1024;
+        private final List<byte[]> chunks = new ArrayList<>();
+        private int last = CHUNK; // bytes used in the last chunk
+
+        @Override
+        public void write(int b) {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+            while (len > 0) {
+                if (last == CHUNK) {
+                    chunks.add(new byte[CHUNK]);
+                    last = 0;
+                }
+                int n = Math.min(len, CHUNK - last);
+                System.arraycopy(b, off, chunks.get(chunks.size() - 1), last, n);
+                last += n;
+                off += n;
+                len -= n;
+            }
+        }
+
+        InputStream open() {
+            List<InputStream> parts = new ArrayList<>(chunks.size());
+            for (int i = 0; i < chunks.size(); i++) {
+                parts.add(new java.io.ByteArrayInputStream(chunks.get(i), 0, i == chunks.size() - 1 ? last : CHUNK));
+            }
+            return new java.io.SequenceInputStream(java.util.Collections.enumeration(parts));
+        }
     }
 }

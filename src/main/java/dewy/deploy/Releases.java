@@ -47,7 +47,9 @@ import java.util.regex.Pattern;
  * {@link #currentTag()} gives back exactly the tag deployed.
  *
  * <p>Everything lives on one file system (the work directory's), so each step is a rename(2): a release appears
- * whole, and {@code current} is replaced without ever being missing. One scheduler owns a work directory; the
+ * whole, and {@code current} is replaced without ever being missing. Each step is also durable: a release's files
+ * and directories are fsynced before its rename and {@code releases/} after it; the work directory after each
+ * {@code current} rename. So after a power loss {@code current} names a release whose files were all written. One scheduler owns a work directory; the
  * changing methods are synchronized because a rollback runs on the supervisor's loop while a stopped scheduler
  * cleans up after itself. Reading {@code current} never waits (the loop reads it for notifications).
  */
@@ -64,16 +66,45 @@ public final class Releases implements dewy.supervisor.ReleaseLink {
     private static final Pattern RELEASE = Pattern.compile("(.+)_(\\d{8}T\\d{6}Z)(?:-(\\d{1,9}))?");
     private static final SecureRandom RANDOM = new SecureRandom();
 
+    /**
+     * The durability calls: fsync(2) of a file or a directory. Tests record them; {@link #DISK} makes them. A file
+     * that cannot be synced fails the commit; a directory is synced best effort (some file systems refuse to open or
+     * sync one), as {@link #DISK} logs.
+     */
+    interface Sync {
+        void file(Path file) throws IOException;
+
+        void directory(Path dir);
+
+        Sync DISK = new Sync() {
+            @Override
+            public void file(Path file) throws IOException {
+                forceFile(file);
+            }
+
+            @Override
+            public void directory(Path dir) {
+                syncDirectory(dir);
+            }
+        };
+    }
+
     private final Path workdir;
     private final Path releases;
     private final Path current;
     private final Clock clock;
+    private final Sync sync;
 
     public Releases(Path workdir, Clock clock) {
+        this(workdir, clock, Sync.DISK);
+    }
+
+    Releases(Path workdir, Clock clock, Sync sync) {
         this.workdir = workdir.toAbsolutePath().normalize();
         this.releases = this.workdir.resolve(RELEASES);
         this.current = this.workdir.resolve(CURRENT);
         this.clock = clock;
+        this.sync = sync;
     }
 
     public Path workdir() {
@@ -129,15 +160,40 @@ public final class Releases implements dewy.supervisor.ReleaseLink {
     }
 
     /**
+     * Makes a staged tree durable: every regular file, then every directory (below first, the staging directory
+     * last), is fsynced. {@link #commit} does this itself; calling it first, on a thread that may wait (the
+     * scheduler's, after unpacking), leaves the commit on the loop only fsyncs of clean files, which cost no I/O.
+     */
+    public void sync(Path staged) throws IOException {
+        Path dir = stagingDir(staged);
+        Files.walkFileTree(dir, new SimpleFileVisitor<>() { // never follows a link: a link's target is not ours
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                if (attrs.isRegularFile()) {
+                    sync.file(file);
+                }
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
+                if (e != null) {
+                    throw e;
+                }
+                sync.directory(d); // after its entries: the names of the files synced above
+                return FileVisitResult.CONTINUE;
+            }
+        });
+    }
+
+    /**
      * Renames a staged directory to {@code releases/<tag>_<UTC time>} (with {@code -2}, {@code -3}... when that
-     * name is taken) and returns the release.
+     * name is taken) and returns the release. Durable: the staged tree is fsynced first ({@link #sync}), then the
+     * rename, then {@code releases/}, so after a power loss a release in {@code releases/} has all its files.
      */
     public synchronized Path commit(Path staged, String tag) throws IOException {
-        Path dir = staged.toAbsolutePath().normalize();
-        if (!releases.equals(dir.getParent()) || !dir.getFileName().toString().startsWith(STAGING)
-                || !Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
-            throw new IOException(staged + ": not a staging directory of " + releases);
-        }
+        Path dir = stagingDir(staged);
+        sync(dir);
         String base = encodeTag(tag) + "_" + STAMP.format(clock.instant());
         for (int n = 1; n <= MAX_CLASHES; n++) {
             Path release = releases.resolve(n == 1 ? base : base + "-" + n);
@@ -149,10 +205,19 @@ public final class Releases implements dewy.supervisor.ReleaseLink {
             } catch (FileAlreadyExistsException e) {
                 continue;
             }
-            syncDirectory(releases);
+            sync.directory(releases);
             return release;
         }
         throw new IOException(releases.resolve(base) + ": " + MAX_CLASHES + " releases of that name already exist");
+    }
+
+    private Path stagingDir(Path staged) throws IOException {
+        Path dir = staged.toAbsolutePath().normalize();
+        if (!releases.equals(dir.getParent()) || !dir.getFileName().toString().startsWith(STAGING)
+                || !Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+            throw new IOException(staged + ": not a staging directory of " + releases);
+        }
+        return dir;
     }
 
     /**
@@ -180,7 +245,7 @@ public final class Releases implements dewy.supervisor.ReleaseLink {
             Files.deleteIfExists(tmp);
             throw e;
         }
-        syncDirectory(workdir);
+        sync.directory(workdir); // the rename itself: current names the new release after a power loss too
         return previous;
     }
 
@@ -192,7 +257,7 @@ public final class Releases implements dewy.supervisor.ReleaseLink {
         }
         refuseNonLink();
         Files.deleteIfExists(current);
-        syncDirectory(workdir);
+        sync.directory(workdir);
     }
 
     /**
@@ -360,6 +425,34 @@ public final class Releases implements dewy.supervisor.ReleaseLink {
         if (view != null) {
             Set<PosixFilePermission> perms = EnumSet.copyOf(SafeTree.permissions(mode | 0700));
             view.setPermissions(perms);
+        }
+    }
+
+    /**
+     * fsync of a regular file. One this process cannot read (an archive may set mode 0200 or 0) is opened for
+     * writing instead, or made owner-readable for the moment of the sync.
+     */
+    static void forceFile(Path file) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            ch.force(true);
+            return;
+        } catch (AccessDeniedException e) {
+            // below
+        }
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            ch.force(true);
+            return;
+        } catch (AccessDeniedException e) {
+            // below
+        }
+        Set<PosixFilePermission> mode = Files.getPosixFilePermissions(file, LinkOption.NOFOLLOW_LINKS);
+        Set<PosixFilePermission> readable = EnumSet.of(PosixFilePermission.OWNER_READ);
+        readable.addAll(mode);
+        Files.setPosixFilePermissions(file, readable);
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            ch.force(true);
+        } finally {
+            Files.setPosixFilePermissions(file, mode);
         }
     }
 

@@ -7,11 +7,13 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributeView;
 import java.nio.file.attribute.BasicFileAttributes;
@@ -50,13 +52,20 @@ final class SafeTree {
     private final String archive;
     private final Path root;
     private final Archives.Limits limits;
+    /** PATH_MAX: a longer entry name cannot be created anyway (and is not held in memory past this check). */
+    static final int MAX_NAME = 4096;
+    /** What the directory cache may hold, in characters: a cache, so it is emptied rather than grown. */
+    static final int MAX_CACHED_DIR_CHARS = 1 << 20;
+
     private final byte[] buffer = new byte[64 * 1024];
-    /** Relative paths known to be real directories (created or checked here): nothing replaces them later. */
+    /**
+     * Relative paths known to be real directories (created or checked here): nothing replaces them later. Only a
+     * cache of what {@link #makeDirs} checks with lstat, so bounded: nothing here grows with the entry count.
+     */
     private final Set<String> dirs = new HashSet<>();
-    /** Regular files written so far: the only things a hard link may point at. */
-    private final Set<String> files = new HashSet<>();
-    /** Symlinks created, resolved again once the tree is complete. */
-    private final List<String> links = new ArrayList<>();
+    private long dirChars;
+    /** Symlinks created: when there are any, {@link #finish} walks the tree and resolves each one again. */
+    private int links;
     private long bytes;
     private int entries;
 
@@ -74,10 +83,18 @@ final class SafeTree {
         return entries;
     }
 
+    int maxEntries() {
+        return limits.maxEntries();
+    }
+
     /** Counts one more entry of the archive (each header, whatever its type) against the limit. */
     void countEntry(String entry) throws ArchiveException {
         if (++entries > limits.maxEntries()) {
             throw refuse("exceeds the limit of " + limits.maxEntries() + " entries at entry " + show(entry));
+        }
+        if (entry.length() > MAX_NAME) {
+            throw refuse("entry " + show(entry) + " has a name of " + entry.length() + " characters (at most "
+                    + MAX_NAME + ")");
         }
     }
 
@@ -153,7 +170,6 @@ final class SafeTree {
                 // a time the file system cannot store (year 1 or 30000): the file is fine without it
             }
         }
-        files.add(relative(target));
     }
 
     /** A symlink whose target must stay below the release directory; kept as written (relative). */
@@ -185,11 +201,14 @@ final class SafeTree {
             throw refuse("entry " + show(entry) + " is a symlink to " + show(target) + ", which this system cannot "
                     + "represent");
         }
-        links.add(relative(link));
+        links++;
     }
 
     /** A hard link: only to a regular file this archive extracted before it (never a directory, never outside). */
     void hardLink(String entry, String target) throws IOException {
+        if (target != null && target.length() > MAX_NAME) {
+            throw refuse("entry " + show(entry) + " is a hard link to a name of " + target.length() + " characters");
+        }
         List<String> to;
         try {
             to = segments(target == null ? "" : target, false);
@@ -198,7 +217,7 @@ final class SafeTree {
                     + ", which escapes the release directory");
         }
         String toRel = String.join("/", to);
-        if (!files.contains(toRel)) {
+        if (!extractedFile(to)) {
             throw refuse("entry " + show(entry) + " is a hard link to " + show(target)
                     + ", which is not a file extracted before it");
         }
@@ -208,18 +227,57 @@ final class SafeTree {
         } catch (FileAlreadyExistsException e) {
             throw duplicate(entry);
         }
-        files.add(relative(link));
+    }
+
+    /**
+     * Whether {@code segs} name a regular file reached through real directories only. Only this extraction writes
+     * below the root, so such a file is one it extracted before: asked of the file system, not of a list that
+     * would grow with the entries.
+     */
+    private boolean extractedFile(List<String> segs) throws IOException {
+        Path p = root;
+        for (int i = 0; i < segs.size(); i++) {
+            try {
+                p = p.resolve(segs.get(i));
+            } catch (InvalidPathException e) {
+                return false;
+            }
+            BasicFileAttributes attrs;
+            try {
+                attrs = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            } catch (NoSuchFileException e) {
+                return false;
+            }
+            if (i < segs.size() - 1 ? !attrs.isDirectory() : !attrs.isRegularFile()) {
+                return false; // a symlink on the way, a directory or a special file at the end
+            }
+        }
+        return true;
     }
 
     /** Resolves every symlink created, now that all of them exist, and refuses one that leaves the tree. */
     void finish() throws IOException {
-        for (String link : links) {
-            checkInterrupt();
-            if (resolvesOutside(link)) {
-                throw refuse("entry " + show(link) + " is a symlink that escapes the release directory through "
-                        + "another symlink");
-            }
+        if (links == 0) {
+            return;
         }
+        // The links are found again on disk rather than listed as created: nothing kept per entry.
+        Files.walkFileTree(root, new SimpleFileVisitor<>() { // never follows a link
+            @Override
+            public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
+                checkInterrupt();
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                String link = relative(file);
+                if (attrs.isSymbolicLink() && resolvesOutside(link)) {
+                    throw refuse("entry " + show(link) + " is a symlink that escapes the release directory "
+                            + "through another symlink");
+                }
+                return FileVisitResult.CONTINUE;
+            }
+        });
     }
 
     ArchiveException refuse(String what) {
@@ -268,6 +326,10 @@ final class SafeTree {
             if (dirs.contains(rel)) {
                 continue;
             }
+            if (dirChars + rel.length() > MAX_CACHED_DIR_CHARS) {
+                dirs.clear(); // a cache: checked again with lstat from now on
+                dirChars = 0;
+            }
             Path dir = resolve(entry, segs.subList(0, i + 1));
             BasicFileAttributes attrs;
             try {
@@ -275,7 +337,7 @@ final class SafeTree {
             } catch (NoSuchFileException e) {
                 Files.createDirectory(dir);
                 setMode(dir, 0755); // not the umask's idea: a fixed, readable layout
-                dirs.add(rel);
+                cacheDir(rel);
                 continue;
             }
             if (attrs.isSymbolicLink()) {
@@ -284,7 +346,13 @@ final class SafeTree {
             if (!attrs.isDirectory()) {
                 throw refuse("entry " + show(entry) + " would be written below the file " + show(rel));
             }
-            dirs.add(rel);
+            cacheDir(rel);
+        }
+    }
+
+    private void cacheDir(String rel) {
+        if (dirs.add(rel)) {
+            dirChars += rel.length();
         }
     }
 

@@ -13,15 +13,16 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * The notifiers' one HTTP client, built on the first send (on the dispatcher thread), so a dewy without notifiers,
- * or one that never sends, never pays for it.
+ * The notifiers' one HTTP client, built on the first send (on a sender thread), so a dewy without notifiers, or one
+ * that never sends, never pays for it. The notifiers' threads share it: HttpClient is thread-safe, and each request
+ * has its own connection and timeout, so a stalled receiver holds up only the thread waiting for it.
  */
 final class Http {
     static final Duration TIMEOUT = Duration.ofSeconds(5);
 
     private final Duration timeout;
     private final java.net.ProxySelector proxies;
-    private HttpClient client; // dispatcher thread only
+    private HttpClient client; // guarded by this
 
     Http(Duration timeout) {
         this(timeout, null);
@@ -68,7 +69,7 @@ final class Http {
         }
     }
 
-    private HttpClient client() {
+    private synchronized HttpClient client() {
         if (client == null) {
             HttpClient.Builder b = HttpClient.newBuilder()
                     .connectTimeout(timeout)

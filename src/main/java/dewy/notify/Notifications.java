@@ -16,20 +16,23 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * dewy's notifications: every event is logged at once on the caller's thread (the built-in "log" notifier, never
- * rate limited), and handed to one daemon thread, {@code dewy-notify}, that delivers it in order to every
- * {@code --notifier}. The event loop only ever takes a short lock here: it never waits for the network.
+ * rate limited), and handed to each {@code --notifier}'s own queue, which its own daemon thread ({@code dewy-notify},
+ * {@code dewy-notify-2}, ...) delivers in order. The event loop only ever takes a short lock here: it never waits for
+ * the network, and no notifier waits for another: a dead Slack that takes 5 s per event holds up only its own queue.
  *
  * <ul>
  * <li><b>Failures</b> (connection error, timeout, non-2xx, Slack {@code "ok":false}) are logged once each at warn
  * and never retried: a retried chat.postMessage after a timeout may post twice, and a retry would only hold up the
  * events behind it. One notifier's failure never affects another or the caller.
- * <li><b>Timeouts</b>: each request, connect to last body byte, is bounded by 5 s. The notifiers are called one
- * after another, so a dead receiver costs each event at most 5 s per notifier.
+ * <li><b>Timeouts</b>: each request, connect to last body byte, is bounded by 5 s.
  * <li><b>Rate limit</b>: an error event (same kind and message) is delivered the first 3 times; later repeats are
  * only logged (plus a debug line saying it was suppressed) until {@link #success()} is called or a non-error event
- * is published, either of which means things moved again. Non-error events are never suppressed.
- * <li><b>Queue</b>: at most 256 events wait. When full, the oldest waiting non-error event is dropped (or the
- * oldest error if all are errors), with a warn line: the newest events, such as "stopping", matter most.
+ * is published, either of which means things moved again. Non-error events are never suppressed. Decided once, at
+ * publish, for every notifier alike.
+ * <li><b>Queues</b>: at most 256 events wait for each notifier. When one is full, its oldest waiting non-error event
+ * is dropped (or the oldest error if all are errors), with a warn line: the newest events, such as "stopping",
+ * matter most.
+ * <li><b>Flush and close</b> wait for all the queues together, within one bound: not one bound per notifier.
  * <li><b>Time</b> is taken when the event is published, not when it is delivered.
  * </ul>
  */
@@ -39,24 +42,41 @@ public final class Notifications implements Notices, AutoCloseable {
     /** Distinct error messages tracked for the rate limit; more and the count starts over (never grows unbounded). */
     static final int TRACKED = 64;
     static final Duration CLOSE_BOUND = Duration.ofSeconds(1);
+    /** What close() waits, in all, for the threads to end once they are interrupted. */
+    static final Duration JOIN_BOUND = Duration.ofMillis(500);
     private static final int MAX_ERROR_CHARS = 200;
 
     private final List<Notifier> notifiers;
+    private final List<Lane> lanes;
     private final List<String> secrets;
-    private final String configuredHost; // HOSTNAME, or null: looked up on the dispatcher thread
+    private final String configuredHost; // HOSTNAME, or null: looked up on each sender thread
     private final LogSink log;
     private final Clock clock;
     private final int capacity;
 
+    /** Guards everything below and every lane's queue; the sender threads wait on it. */
     private final Object lock = new Object();
-    private final ArrayDeque<Entry> queue = new ArrayDeque<>();
     private final Map<String, Integer> errorRepeats = new HashMap<>();
     private long published; // seq of the last queued event
-    private long done; // seq of the last delivered (or failed) event; dropped ones are passed over
     private boolean closed;
-    private Thread thread;
+    private boolean started;
+    private boolean flushTimedOut; // a flush already waited its bound: close() does not wait again
 
     private record Entry(long seq, Event event, Instant time) {
+    }
+
+    /** One notifier's queue and sender thread. */
+    private final class Lane {
+        final Notifier notifier;
+        final String name;
+        final ArrayDeque<Entry> queue = new ArrayDeque<>();
+        long done; // seq of the last delivered (or failed) event; dropped ones are passed over
+        Thread thread;
+
+        Lane(Notifier notifier, String name) {
+            this.notifier = notifier;
+            this.name = name;
+        }
     }
 
     Notifications(List<Notifier> notifiers, String host, LogSink log, Clock clock, int capacity) {
@@ -65,6 +85,11 @@ public final class Notifications implements Notices, AutoCloseable {
         this.log = log;
         this.clock = clock;
         this.capacity = capacity;
+        List<Lane> l = new ArrayList<>();
+        for (int i = 0; i < this.notifiers.size(); i++) {
+            l.add(new Lane(this.notifiers.get(i), i == 0 ? "dewy-notify" : "dewy-notify-" + (i + 1)));
+        }
+        this.lanes = List.copyOf(l);
         List<String> s = new ArrayList<>();
         for (Notifier n : this.notifiers) {
             if (n instanceof SlackNotifier slack) {
@@ -99,7 +124,7 @@ public final class Notifications implements Notices, AutoCloseable {
         return new Notifications(list, env.get("HOSTNAME"), log, Clock.systemUTC(), CAPACITY);
     }
 
-    /** Logs the event and queues it for the notifiers. Never blocks on I/O, never throws. */
+    /** Logs the event and queues it for each notifier. Never blocks on I/O, never throws. */
     @Override
     public void publish(Event e) {
         if (e == null) {
@@ -107,12 +132,12 @@ public final class Notifications implements Notices, AutoCloseable {
         }
         try {
             logEvent(e);
-            if (notifiers.isEmpty()) {
+            if (lanes.isEmpty()) {
                 return;
             }
             Instant time = clock.instant();
             int repeats = 0;
-            Entry dropped = null;
+            List<String[]> dropped = null;
             synchronized (lock) {
                 if (closed) {
                     return;
@@ -126,12 +151,19 @@ public final class Notifications implements Notices, AutoCloseable {
                     repeats = errorRepeats.merge(e.kind() + '\n' + e.message(), 1, Integer::sum);
                 }
                 if (repeats <= REPEATS) {
-                    if (queue.size() >= capacity) {
-                        dropped = dropOne();
+                    Entry en = new Entry(++published, e, time);
+                    for (Lane lane : lanes) {
+                        if (lane.queue.size() >= capacity) {
+                            Entry d = dropOne(lane.queue);
+                            if (dropped == null) {
+                                dropped = new ArrayList<>(1);
+                            }
+                            dropped.add(new String[] {d.event().kind(), lane.notifier.describe()});
+                        }
+                        lane.queue.add(en);
                     }
-                    queue.add(new Entry(++published, e, time));
-                    if (thread == null) {
-                        startThread();
+                    if (!started) {
+                        startThreads();
                     }
                     lock.notifyAll();
                 }
@@ -141,7 +173,13 @@ public final class Notifications implements Notices, AutoCloseable {
                         "repeats", repeats);
             }
             if (dropped != null) {
-                log.log(Log.Level.WARN, "notification dropped, queue full", "event", dropped.event().kind());
+                for (String[] d : dropped) {
+                    if (lanes.size() == 1) {
+                        log.log(Log.Level.WARN, "notification dropped, queue full", "event", d[0]);
+                    } else { // which queue is full says which receiver is stuck
+                        log.log(Log.Level.WARN, "notification dropped, queue full", "event", d[0], "notifier", d[1]);
+                    }
+                }
             }
         } catch (RuntimeException | OutOfMemoryError ex) {
             // PID 1's caller must not die of a notification; the event is already in the log.
@@ -157,7 +195,8 @@ public final class Notifications implements Notices, AutoCloseable {
     }
 
     /**
-     * Waits until every event published so far is delivered or has failed, at most {@code bound}.
+     * Waits until every event published so far is delivered or has failed at every notifier, at most {@code bound}
+     * in all (the queues drain side by side: a stuck notifier costs the bound once, not once per notifier).
      *
      * @return true if all are done (also with no notifiers); false at the bound, after close, or when interrupted
      */
@@ -166,12 +205,13 @@ public final class Notifications implements Notices, AutoCloseable {
         long deadline = System.nanoTime() + left;
         synchronized (lock) {
             long target = published;
-            while (done < target) {
+            while (!doneUpTo(target)) {
                 if (closed) {
                     return false;
                 }
                 left = deadline - System.nanoTime();
                 if (left <= 0) {
+                    flushTimedOut = true;
                     return false;
                 }
                 try {
@@ -185,28 +225,57 @@ public final class Notifications implements Notices, AutoCloseable {
         }
     }
 
-    /** Flushes for at most 1 s, then drops what is left and stops the thread (aborting a request in flight). */
+    /** Called with the lock held. */
+    private boolean doneUpTo(long seq) {
+        for (Lane lane : lanes) {
+            if (lane.done < seq) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Flushes for at most 1 s (not at all when a flush already waited its bound: dewy's exit waits once), then drops
+     * what is left and stops the threads (aborting the requests in flight), waiting at most 500 ms for them in all.
+     */
     @Override
     public void close() {
+        boolean wait;
         synchronized (lock) {
             if (closed) {
                 return;
             }
+            wait = !flushTimedOut;
         }
-        flush(CLOSE_BOUND);
-        Thread t;
+        if (wait) {
+            flush(CLOSE_BOUND);
+        }
+        List<Thread> threads = new ArrayList<>();
         synchronized (lock) {
             closed = true;
-            queue.clear();
-            t = thread;
+            for (Lane lane : lanes) {
+                lane.queue.clear();
+                if (lane.thread != null) {
+                    threads.add(lane.thread);
+                }
+            }
             lock.notifyAll();
         }
-        if (t != null) {
+        for (Thread t : threads) {
             t.interrupt();
+        }
+        long deadline = System.nanoTime() + JOIN_BOUND.toNanos();
+        for (Thread t : threads) {
+            long ms = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+            if (ms <= 0) {
+                break;
+            }
             try {
-                t.join(500);
+                t.join(ms);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+                break;
             }
         }
     }
@@ -225,10 +294,15 @@ public final class Notifications implements Notices, AutoCloseable {
         return "Notifications" + describe();
     }
 
-    /** The dispatcher thread, or null before the first event for a notifier (tests). */
+    /** The first notifier's sender thread, or null before the first event for a notifier (tests). */
     Thread thread() {
+        return thread(0);
+    }
+
+    /** Notifier {@code i}'s sender thread, or null before the first event (tests). */
+    Thread thread(int i) {
         synchronized (lock) {
-            return thread;
+            return i < lanes.size() ? lanes.get(i).thread : null;
         }
     }
 
@@ -240,7 +314,7 @@ public final class Notifications implements Notices, AutoCloseable {
     }
 
     /** Called with the lock held and the queue full. */
-    private Entry dropOne() {
+    private static Entry dropOne(ArrayDeque<Entry> queue) {
         for (Iterator<Entry> it = queue.iterator(); it.hasNext();) {
             Entry en = it.next();
             if (!en.event().error()) {
@@ -251,20 +325,26 @@ public final class Notifications implements Notices, AutoCloseable {
         return queue.poll();
     }
 
-    /** Lazily, at the first event for a notifier: a dewy without notifiers never starts it. */
-    private void startThread() {
-        Thread t = new Thread(this::run, "dewy-notify");
-        t.setDaemon(true);
-        t.start();
-        thread = t; // after start: if start fails, the next publish tries again
+    /** Lazily, at the first event: a dewy without notifiers never starts them. Called with the lock held. */
+    private void startThreads() {
+        for (Lane lane : lanes) {
+            if (lane.thread == null) {
+                Thread t = new Thread(() -> run(lane), lane.name);
+                t.setDaemon(true);
+                t.start();
+                lane.thread = t; // after start: if start fails, the next publish tries again
+            }
+        }
+        started = true;
     }
 
-    private void run() {
+    private void run(Lane lane) {
         String host = host();
+        Notifier n = lane.notifier;
         while (true) {
             Entry en;
             synchronized (lock) {
-                while (queue.isEmpty() && !closed) {
+                while (lane.queue.isEmpty() && !closed) {
                     try {
                         lock.wait();
                     } catch (InterruptedException e) {
@@ -274,21 +354,19 @@ public final class Notifications implements Notices, AutoCloseable {
                 if (closed) {
                     return;
                 }
-                en = queue.poll();
+                en = lane.queue.poll();
             }
-            for (Notifier n : notifiers) {
-                try {
-                    n.send(en.event(), host, en.time());
-                    log.log(Log.Level.DEBUG, "notification sent", "notifier", n.describe(), "event", en.event().kind());
-                } catch (InterruptedException e) {
-                    return; // close()
-                } catch (Exception | LinkageError e) {
-                    log.log(Log.Level.WARN, "notifier failed", "notifier", n.describe(), "event", en.event().kind(),
-                            "error", redact(oneLine(e)));
-                }
+            try {
+                n.send(en.event(), host, en.time());
+                log.log(Log.Level.DEBUG, "notification sent", "notifier", n.describe(), "event", en.event().kind());
+            } catch (InterruptedException e) {
+                return; // close()
+            } catch (Exception | LinkageError e) {
+                log.log(Log.Level.WARN, "notifier failed", "notifier", n.describe(), "event", en.event().kind(),
+                        "error", redact(oneLine(e)));
             }
             synchronized (lock) {
-                done = en.seq();
+                lane.done = en.seq();
                 lock.notifyAll();
             }
         }

@@ -3,7 +3,7 @@ package dewy.notify;
 import java.io.IOException;
 import java.time.Instant;
 
-/** One destination. Called only from the dispatcher's own thread, one event at a time. */
+/** One destination. Called only from its own sender thread (see {@link Notifications}), one event at a time. */
 public interface Notifier {
     /**
      * Delivers one event, or throws: an IOException (one line, no secrets) when the receiver failed or refused.

@@ -210,23 +210,49 @@ public final class ProcFs {
             }
         }
         for (String table : new String[] {"tcp", "tcp6"}) {
-            List<String> rows;
-            try {
-                rows = Files.readAllLines(root.resolve(Integer.toString(pid)).resolve("net").resolve(table));
-            } catch (IOException e) {
-                continue;
-            }
-            for (String row : rows.subList(Math.min(1, rows.size()), rows.size())) {
-                String[] f = row.trim().split("\\s+");
-                if (f.length > 9 && f[3].equals("0A")) {
-                    long inode = Long.parseLong(f[9]);
-                    if (inodes.contains(inode)) {
-                        held.put(inode, address(f[1]));
+            // Streamed, and only LISTEN rows split: the table lists the whole network namespace, tens of thousands
+            // of rows on a busy host (TIME_WAIT), read at every swap; held whole it was megabytes per restart.
+            try (java.io.BufferedReader r = Files.newBufferedReader(root.resolve(Integer.toString(pid)).resolve("net")
+                    .resolve(table), StandardCharsets.ISO_8859_1)) {
+                r.readLine(); // the header
+                for (String row = r.readLine(); row != null; row = r.readLine()) {
+                    if (!"0A".equals(field(row, 3))) {
+                        continue;
+                    }
+                    String[] f = row.trim().split("\\s+");
+                    if (f.length > 9) {
+                        long inode = Long.parseLong(f[9]);
+                        if (inodes.contains(inode)) {
+                            held.put(inode, address(f[1]));
+                        }
                     }
                 }
+            } catch (IOException | RuntimeException e) {
+                // gone, or not a table we can read: no listeners from it
             }
         }
         return held;
+    }
+
+    /** Field {@code n} (from 0) of a row of blank-separated fields, or null. */
+    static String field(String row, int n) {
+        int i = 0;
+        int len = row.length();
+        for (int k = 0; ; k++) {
+            while (i < len && row.charAt(i) == ' ') {
+                i++;
+            }
+            int start = i;
+            while (i < len && row.charAt(i) != ' ') {
+                i++;
+            }
+            if (start == i) {
+                return null;
+            }
+            if (k == n) {
+                return row.substring(start, i);
+            }
+        }
     }
 
     /** "0100007F:1F90" is 127.0.0.1:8080 (the address is in host byte order, 4 bytes at a time). */

@@ -356,7 +356,7 @@ class ArchivesTest {
     }
 
     /** One PAX record: its length (counting itself) in decimal, a space, key=value, a newline. */
-    private static byte[] paxRecord(String key, String value) {
+    static byte[] paxRecord(String key, String value) {
         String body = " " + key + "=" + value + "\n";
         int len = body.length() + 1;
         while (len != String.valueOf(len).length() + body.length()) {
@@ -540,7 +540,148 @@ class ArchivesTest {
     @Test
     void refusesMoreZipEntriesThanTheLimit() throws Exception {
         Path a = new Zip().dir("d").file("d/a", "a", 0).file("d/b", "b", 0).write(tmp, "many.zip");
-        refused(a, new Archives.Limits(1 << 20, 2), "exceeds the limit of 2 entries at entry d/b");
+        // refused from the end record, before any entry is read
+        refused(a, new Archives.Limits(1 << 20, 2), "exceeds the limit of 2 entries (its central directory lists 3)");
+        extract(a, new Archives.Limits(1 << 20, 3));
+    }
+
+    // ---- what is read before anything is held (ArchiveMemoryTest runs the big ones in a 64 MiB heap) -------------
+
+    /** The offset of the last occurrence of a 4-byte little-endian signature. */
+    private static int last(byte[] b, int sig) {
+        ByteBuffer bb = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = b.length - 4; i >= 0; i--) {
+            if (bb.getInt(i) == sig) {
+                return i;
+            }
+        }
+        throw new AssertionError("no signature " + Integer.toHexString(sig));
+    }
+
+    private Path patchedZip(String name, java.util.function.Consumer<ByteBuffer> patch) throws IOException {
+        Path p = new Zip().file("a", "a", 0).file("b", "b", 0).file("c", "c", 0).write(tmp, name);
+        byte[] b = Files.readAllBytes(p);
+        ByteBuffer bb = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
+        bb.position(last(b, 0x06054b50));
+        patch.accept(bb.slice().order(ByteOrder.LITTLE_ENDIAN));
+        return Files.write(p, b);
+    }
+
+    @Test
+    void refusesAZipWhoseEndRecordUndercountsItsEntries() throws Exception {
+        // says 2 entries (and the central directory size is right): the third record is not silently dropped
+        refused(patchedZip("under.zip", e -> e.putShort(8, (short) 2).putShort(10, (short) 2)),
+                "the central directory holds more than the 2 entries its end record lists");
+    }
+
+    @Test
+    void refusesAZipWhoseCentralDirectoryCannotBeWhatItsEndRecordSays() throws Exception {
+        refused(patchedZip("outside.zip", e -> e.putInt(12, 1 << 30)), "central directory outside the file");
+        refused(patchedZip("small.zip", e -> e.putInt(12, 100)),
+                "a central directory of 100 bytes cannot hold 3 entries");
+        refused(patchedZip("counts.zip", e -> e.putShort(8, (short) 1)), "counts 1 and 3 entries");
+        refused(patchedZip("disks.zip", e -> e.putShort(4, (short) 1)), "split over several disks");
+        refused(patchedZip("nozip64.zip", e -> e.putShort(8, (short) -1).putShort(10, (short) -1)),
+                "ZIP64 values without a ZIP64 end of central directory record");
+    }
+
+    @Test
+    void refusesAZipWithoutAnEndRecord() throws Exception {
+        refused(Files.write(tmp.resolve("none.zip"), new byte[100]), "no end of central directory record");
+        refused(Files.write(tmp.resolve("tiny.zip"), new byte[5]), "no end of central directory record");
+    }
+
+    @Test
+    void extractsAZip64Archive() throws Exception {
+        Path p = tmp.resolve("z64.zip");
+        try (ZipArchiveOutputStream zip = new ZipArchiveOutputStream(p)) {
+            zip.setUseZip64(org.apache.commons.compress.archivers.zip.Zip64Mode.Always);
+            ZipArchiveEntry e = new ZipArchiveEntry("bin/run");
+            e.setUnixMode(0100755);
+            zip.putArchiveEntry(e);
+            zip.write("#!/bin/sh\n".getBytes(StandardCharsets.UTF_8));
+            zip.closeArchiveEntry();
+        }
+        Path dest = extract(p);
+        assertEquals("#!/bin/sh\n", Files.readString(dest.resolve("bin/run")));
+        assertEquals("rwxr-xr-x", mode(dest.resolve("bin/run")));
+    }
+
+    @Test
+    void extractsStoredAndBzip2ZipEntriesAndKeepsTheirTime() throws Exception {
+        byte[] plain = "hello, bzip2\n".repeat(100).getBytes(StandardCharsets.UTF_8);
+        ByteArrayOutputStream bz = new ByteArrayOutputStream();
+        try (OutputStream out = new org.apache.commons.compress.compressors.bzip2.BZip2CompressorOutputStream(bz)) {
+            out.write(plain);
+        }
+        Path p = tmp.resolve("methods.zip");
+        try (ZipArchiveOutputStream zip = new ZipArchiveOutputStream(p)) {
+            ZipArchiveEntry e = new ZipArchiveEntry("stored");
+            e.setMethod(ZipArchiveEntry.STORED);
+            java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+            crc.update(plain);
+            e.setSize(plain.length);
+            e.setCrc(crc.getValue());
+            e.setLastModifiedTime(java.nio.file.attribute.FileTime.fromMillis(1_700_000_000_000L));
+            zip.putArchiveEntry(e);
+            zip.write(plain);
+            zip.closeArchiveEntry();
+            // bzip2: commons-compress writes no bzip2 zips, so the compressed bytes go in as a raw entry
+            ZipArchiveEntry b = new ZipArchiveEntry("bzipped");
+            b.setMethod(12);
+            b.setSize(plain.length);
+            b.setCompressedSize(bz.size());
+            b.setCrc(crc.getValue());
+            zip.addRawArchiveEntry(b, new java.io.ByteArrayInputStream(bz.toByteArray()));
+        }
+        Path dest = extract(p);
+        assertArrayEquals(plain, Files.readAllBytes(dest.resolve("stored")));
+        assertArrayEquals(plain, Files.readAllBytes(dest.resolve("bzipped")));
+        assertEquals(1_700_000_000_000L, Files.getLastModifiedTime(dest.resolve("stored")).toMillis());
+    }
+
+    @Test
+    void refusesEncryptedAndUnknownZipMethods() throws Exception {
+        Path enc = new Zip().file("secret", "s", 0).write(tmp, "enc.zip");
+        byte[] b = Files.readAllBytes(enc);
+        ByteBuffer bb = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
+        int cen = last(b, 0x02014b50);
+        bb.putShort(cen + 8, (short) (bb.getShort(cen + 8) | 1));
+        Files.write(enc, b);
+        refused(enc, "entry secret uses encryption or a compression method not supported");
+        bb.putShort(cen + 8, (short) (bb.getShort(cen + 8) & ~1));
+        bb.putShort(cen + 10, (short) 14); // LZMA
+        Files.write(enc, b);
+        refused(enc, "entry secret uses encryption or a compression method not supported (method 14)");
+    }
+
+    @Test
+    void refusesANameLongerThanPathMax() throws Exception {
+        String name = "d/".repeat(2100) + "f";
+        refused(new Tar().file(name, "x", 0644).write(tmp, "long.tar"), "has a name of 4201 characters (at most 4096)");
+        refused(new Zip().file(name, "x", 0).write(tmp, "long.zip"), "has a name of 4201 characters");
+    }
+
+    @Test
+    void extractsGnuLongNamesButRefusesHeadersOverTheirBound() throws Exception {
+        String name = ("n".repeat(200) + "/").repeat(3) + "f";
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (TarArchiveOutputStream tar = new TarArchiveOutputStream(out)) {
+            tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_GNU);
+            TarArchiveEntry e = new TarArchiveEntry(name);
+            e.setSize(1);
+            tar.putArchiveEntry(e);
+            tar.write('x');
+            tar.closeArchiveEntry();
+        }
+        Path ok = Files.write(tmp.resolve("gnu.tar"), out.toByteArray());
+        assertEquals("x", Files.readString(extract(ok).resolve(name)));
+
+        byte[] big = paxRecord("comment", "c".repeat(70_000)); // one PAX header over 64 KiB
+        TarArchiveEntry pax = new TarArchiveEntry("PaxHeaders/x", TarConstants.LF_PAX_EXTENDED_HEADER_LC, true);
+        pax.setSize(big.length);
+        refused(new Tar().file("first", "1", 0644).add(pax, big).file("second", "2", 0644).write(tmp, "pax.tar.gz"),
+                "the headers of the entry after first (long names, PAX records, sparse maps) exceed 65536 bytes");
     }
 
     // ---- damaged archives --------------------------------------------------------------------------------------

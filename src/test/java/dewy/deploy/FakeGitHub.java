@@ -77,6 +77,8 @@ public final class FakeGitHub implements AutoCloseable {
     private volatile int perPage;
     private volatile boolean crossHost;
     private volatile String listBody;
+    private volatile long bigPage;
+    private volatile boolean bigPageChunked;
     private volatile String requiredToken;
     private volatile Map<String, String> lastHeaders = Map.of();
     // Both counted down by any request, in order: first the plain failures, then the rate limit.
@@ -185,6 +187,16 @@ public final class FakeGitHub implements AutoCloseable {
     /** Serve {@code body} (say, malformed JSON) as every page of the release list; null: the real list. */
     public FakeGitHub listBody(String body) {
         listBody = body;
+        return this;
+    }
+
+    /**
+     * Every page of the release list starts with one more release (tag {@code notes}, not SemVer) whose release notes
+     * make the page about {@code bytes} long, streamed; {@code chunked}: without a Content-Length. 0: off.
+     */
+    public FakeGitHub bigListPages(long bytes, boolean chunked) {
+        bigPage = bytes;
+        bigPageChunked = chunked;
         return this;
     }
 
@@ -445,7 +457,31 @@ public final class FakeGitHub implements AutoCloseable {
             ex.getResponseHeaders().set("Link", "<" + base + (page + 1) + ">; rel=\"next\", <" + base + last
                     + ">; rel=\"last\"");
         }
+        long big = bigPage;
+        if (big > 0) {
+            bigPage(ex, out.toString(), big);
+            return;
+        }
         json(ex, 200, out.toString());
+    }
+
+    private void bigPage(HttpExchange ex, String list, long bytes) throws IOException {
+        byte[] head = "[{\"tag_name\":\"notes\",\"draft\":false,\"body\":\"".getBytes(StandardCharsets.UTF_8);
+        byte[] tail = ("\"}" + (list.equals("[]") ? "]" : "," + list.substring(1))).getBytes(StandardCharsets.UTF_8);
+        long notes = Math.max(0, bytes - head.length - tail.length);
+        ex.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
+        ex.sendResponseHeaders(200, bigPageChunked ? 0 : head.length + notes + tail.length);
+        byte[] chunk = new byte[64 * 1024];
+        java.util.Arrays.fill(chunk, (byte) 'x');
+        try (OutputStream out = ex.getResponseBody()) {
+            out.write(head);
+            for (long left = notes; left > 0; left -= chunk.length) {
+                out.write(chunk, 0, (int) Math.min(left, chunk.length));
+            }
+            out.write(tail);
+        } catch (IOException e) {
+            // the client gave up on the page: what a size limit does
+        }
     }
 
     private void serve(HttpExchange ex, String idAndName) throws IOException {

@@ -293,6 +293,38 @@ class GitHubRegistryTest {
     }
 
     @Test
+    void aReleaseListPageOverTheLimitIsRefusedAsItArrives() throws Exception {
+        publish("v1.0.0", false, false);
+        for (boolean chunked : new boolean[] {false, true}) { // with a Content-Length, and counted as it streams
+            gh.bigListPages(32L << 20, chunked);
+            RegistryException e = assertThrows(RegistryException.class, () -> registry("", null).latest());
+            assertFalse(e.isTransient(), "a page that size is not going to shrink by itself");
+            assertEquals("registry ghr://o/r: GET /repos/o/r/releases exceeds the size limit of 8388608 bytes",
+                    e.getMessage());
+        }
+        gh.bigListPages(7L << 20, true); // under the limit: read, and the release after the big notes is found
+        assertEquals("v1.0.0", registry("", null).latest().tag());
+    }
+
+    @Test
+    void valuesOfTheWrongTypeAreSkippedOrRefusedWithoutBuildingThem() throws Exception {
+        // a "size" that is not a long is unknown; a huge exponent is never computed; unknown fields are skipped
+        gh.listBody("[{\"tag_name\":\"v1.0.0\",\"body\":[[[[1,2,{\"a\":[]}]]]],\"assets\":[{\"name\":\"" + LINUX
+                + "\",\"url\":\"" + gh.apiUrl() + "/x\",\"size\":1e999999999,\"state\":\"uploaded\"}]},"
+                + "{\"tag_name\":\"v0.9.0\",\"assets\":[1,2]}]");
+        Release r = registry("", null).latest();
+        assertEquals("v1.0.0", r.tag());
+        assertEquals(-1, r.artifact().size());
+        // a malformed asset list matters only for the release that is picked
+        gh.listBody("[{\"tag_name\":\"v1.0.0\",\"assets\":[1]}]");
+        RegistryException e = assertThrows(RegistryException.class, () -> registry("", null).latest());
+        assertEquals("registry ghr://o/r: GET /repos/o/r/releases: malformed JSON: want an object, got NUMBER",
+                e.getMessage());
+        gh.listBody("[{\"tag_name\":\"v1.0.0\"}] trailing");
+        assertThrows(RegistryException.class, () -> registry("", null).latest());
+    }
+
+    @Test
     void downloadOverTheLimitIsRefused() throws Exception {
         gh.release("v1.0.0", false, false).asset(LINUX, new byte[5000]);
         Registry reg = registry("", null);

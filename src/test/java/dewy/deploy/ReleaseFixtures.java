@@ -23,6 +23,9 @@ public final class ReleaseFixtures {
     /** The artifact name tests use: matches linux and this machine's architecture. */
     public static final String ARTIFACT = "app_linux_" + arch() + ".tar.gz";
 
+    /** The time in every tar header: 2026-01-01T00:00:00Z. */
+    private static final java.util.Date MTIME = new java.util.Date(1_767_225_600_000L);
+
     private ReleaseFixtures() {
     }
 
@@ -58,6 +61,7 @@ public final class ReleaseFixtures {
             tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
             for (Map.Entry<String, Entry> f : files.entrySet()) {
                 TarArchiveEntry e = new TarArchiveEntry(f.getKey(), true); // preserve "../" for hostile names
+                e.setModTime(MTIME); // the same files give the same bytes, whenever they are packed
                 e.setSize(f.getValue().content().length);
                 e.setMode(0100000 | f.getValue().mode());
                 tar.putArchiveEntry(e);

@@ -346,4 +346,108 @@ class ReleasesTest {
         releases().cleanStaging(); // idempotent
         new Releases(tmp.resolve("never-created"), clock).cleanStaging();
     }
+
+    // ---- durability -------------------------------------------------------------------------------------------
+
+    /**
+     * Records each fsync with what the work directory looked like at that moment: whether the staging directory
+     * was still there (the rename had not happened) and where current pointed.
+     */
+    private static final class Recorder implements Releases.Sync {
+        final List<String> calls = new java.util.ArrayList<>();
+        Path staged;
+        Path workdir;
+
+        @Override
+        public void file(Path file) throws IOException {
+            Releases.Sync.DISK.file(file); // really synced too: the mode fallbacks must work
+            calls.add("file " + where(file));
+        }
+
+        @Override
+        public void directory(Path dir) {
+            calls.add("dir " + where(dir));
+        }
+
+        private String where(Path p) {
+            String state = staged != null && Files.isDirectory(staged) ? " (staged)" : "";
+            Path current = workdir.resolve("current");
+            String link = "";
+            if (Files.isSymbolicLink(current)) {
+                try {
+                    link = " current=" + Files.readSymbolicLink(current).getFileName();
+                } catch (IOException e) {
+                    throw new AssertionError(e);
+                }
+            }
+            return workdir.relativize(p) + state + link;
+        }
+    }
+
+    @Test
+    void commitFsyncsEveryFileAndDirectoryThenRenamesThenFsyncsReleases() throws Exception {
+        Recorder rec = new Recorder();
+        Releases r = new Releases(tmp.resolve("work"), clock, rec);
+        rec.workdir = r.workdir();
+        Path staged = r.stage("v1");
+        rec.staged = staged;
+        String s = r.workdir().relativize(staged).toString();
+        Files.createDirectories(staged.resolve("bin/deep"));
+        Files.writeString(staged.resolve("bin/app"), "app");
+        Files.writeString(staged.resolve("bin/deep/lib"), "lib");
+        Files.writeString(staged.resolve("unreadable"), "0");
+        Files.setPosixFilePermissions(staged.resolve("unreadable"), Set.of()); // mode 0: synced all the same
+        Files.createLink(staged.resolve("hard"), staged.resolve("bin/app"));
+        Files.createSymbolicLink(staged.resolve("link"), Path.of("/etc/passwd")); // a link's target is never opened
+
+        Path release = r.commit(staged, "v1");
+
+        List<String> files = rec.calls.stream().filter(c -> c.startsWith("file ")).sorted().toList();
+        assertEquals(List.of("file " + s + "/bin/app (staged)", "file " + s + "/bin/deep/lib (staged)",
+                "file " + s + "/hard (staged)", "file " + s + "/unreadable (staged)"), files);
+        List<String> dirs = rec.calls.stream().filter(c -> c.startsWith("dir ")).toList();
+        assertEquals(List.of("dir " + s + "/bin/deep (staged)", "dir " + s + "/bin (staged)", "dir " + s + " (staged)",
+                "dir releases"), dirs, "below first, the staged directory last, then releases/ after the rename");
+        int lastFile = 0;
+        for (int i = 0; i < rec.calls.size(); i++) {
+            if (rec.calls.get(i).startsWith("file ")) {
+                lastFile = i;
+            }
+        }
+        assertTrue(lastFile < rec.calls.indexOf("dir " + s + " (staged)"), "files before their directories: " + rec.calls);
+        assertEquals("dir releases", rec.calls.get(rec.calls.size() - 1), rec.calls.toString());
+        assertEquals("---------", PosixFilePermissions.toString(Files.getPosixFilePermissions(
+                release.resolve("unreadable"))), "the mode is back");
+
+        rec.calls.clear();
+        rec.staged = null;
+        r.swap(release);
+        assertEquals(List.of("dir  current=" + release.getFileName()), rec.calls,
+                "the work directory, once current names the new release");
+        rec.calls.clear();
+        r.restore(null);
+        assertEquals(List.of("dir "), rec.calls, "removing current is synced too");
+    }
+
+    @Test
+    void aFileThatCannotBeSyncedFailsTheCommitAndNothingIsRenamed() throws Exception {
+        Releases r = new Releases(tmp.resolve("work"), clock, new Releases.Sync() {
+            @Override
+            public void file(Path file) throws IOException {
+                throw new IOException(file.getFileName() + ": Input/output error");
+            }
+
+            @Override
+            public void directory(Path dir) {
+            }
+        });
+        Path staged = r.stage("v1");
+        Files.writeString(staged.resolve("app"), "app");
+        IOException e = assertThrows(IOException.class, () -> r.commit(staged, "v1"));
+        assertEquals("app: Input/output error", e.getMessage());
+        assertTrue(Files.isDirectory(staged), "still staged, for the caller to delete");
+        try (var list = Files.list(r.releasesDir())) {
+            assertEquals(1, list.count());
+        }
+    }
 }

@@ -306,4 +306,119 @@ class NotificationsTest {
             assertFalse(log.all().contains("SECRET"), log.all());
         }
     }
+
+    // ---- independent notifiers ----------------------------------------------------------------------------------
+
+    @Test
+    void aStalledSlackNeverDelaysTheWebhook() throws Exception {
+        CapturedLog log = new CapturedLog();
+        try (Receiver slack = Receiver.always(new Receiver.Answer(200, "{\"ok\":true}", Receiver.Hang.BEFORE_HEADERS));
+                Receiver hook = Receiver.always(Receiver.Answer.ok(""));
+                Notifications n = Notifications.create(List.of("slack://deploys", "webhook+" + hook.base() + "/h"),
+                        Map.of("HOSTNAME", "h", "SLACK_TOKEN", "xoxb-stalled", "SLACK_API_URL", slack.base()), log,
+                        Http.TIMEOUT)) {
+            int count = 20; // one after another behind a dead Slack: 20 x 5 s
+            for (int i = 0; i < count; i++) {
+                n.publish(Event.info("server-restarted", "restart " + i, "v1"));
+            }
+            List<String> got = new java.util.ArrayList<>();
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10); // behind 5 s per Slack event: 2 at most
+            while (got.size() < count) {
+                Receiver.Request r = hook.requests.poll(end - System.nanoTime(), TimeUnit.NANOSECONDS);
+                assertNotNull(r, "the webhook got " + got.size() + " of " + count + " events in 10 s");
+                got.add(com.google.gson.JsonParser.parseString(r.body()).getAsJsonObject().get("message")
+                        .getAsString());
+            }
+            java.util.List<String> want = new java.util.ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                want.add("restart " + i);
+            }
+            assertEquals(want, got, "every event, in order");
+            assertTrue(slack.requests.size() <= 1, "Slack is still on its first request: " + slack.requests.size());
+            assertNotNull(n.thread(0));
+            assertNotNull(n.thread(1));
+            assertEquals("dewy-notify-2", n.thread(1).getName());
+            assertFalse(log.all().contains("xoxb-stalled"), log.all());
+        }
+    }
+
+    @Test
+    void flushWaitsForAllQueuesWithinOneBound() throws Exception {
+        Fake stuck1 = new Fake();
+        Fake stuck2 = new Fake();
+        Fake fine = new Fake();
+        stuck1.gate = new CountDownLatch(1);
+        stuck2.gate = new CountDownLatch(1);
+        try (Notifications n = with(new CapturedLog(), 256, stuck1, stuck2, fine)) {
+            n.publish(Event.info("stopping", "stopping, received SIGTERM", null));
+            assertTrue(stuck1.entered.await(5, TimeUnit.SECONDS));
+            assertTrue(stuck2.entered.await(5, TimeUnit.SECONDS), "the second does not wait for the first");
+            long t0 = System.nanoTime();
+            assertFalse(n.flush(Duration.ofMillis(600)));
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(ms >= 590 && ms < 1100, "flush(600 ms) of two stuck notifiers took " + ms + " ms");
+            assertEquals(List.of("stopping:stopping, received SIGTERM"), fine.sent);
+            t0 = System.nanoTime();
+            n.close(); // a flush already waited its bound: close does not wait another
+            long closeMs = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(closeMs < Notifications.JOIN_BOUND.toMillis() + 400, "close took " + closeMs + " ms");
+            stuck1.gate.countDown();
+            stuck2.gate.countDown();
+        }
+    }
+
+    @Test
+    void everyNotifierGetsTheSameRateLimitedEvents() {
+        Fake a = new Fake();
+        Fake b = new Fake();
+        CapturedLog log = new CapturedLog();
+        try (Notifications n = with(log, 256, a, b)) {
+            for (int i = 0; i < 5; i++) {
+                n.publish(Event.error("error", "registry: HTTP 503", null));
+            }
+            n.publish(Event.info("downloaded", "downloaded v2", "v2"));
+            assertTrue(n.flush(Duration.ofSeconds(5)));
+            List<String> want = List.of("error:registry: HTTP 503", "error:registry: HTTP 503",
+                    "error:registry: HTTP 503", "downloaded:downloaded v2");
+            assertEquals(want, a.sent);
+            assertEquals(want, b.sent);
+            assertEquals(2, log.matching("DEBUG notification suppressed").size(), "decided once, not per notifier");
+        }
+    }
+
+    @Test
+    void aFullQueueDropsOnlyAtTheNotifierThatIsBehind() throws Exception {
+        CapturedLog log = new CapturedLog();
+        Fake slow = new Fake();
+        Fake fast = new Fake();
+        slow.gate = new CountDownLatch(1);
+        try (Notifications n = with(log, 2, slow, fast)) {
+            n.publish(Event.info("started", "a", null));
+            assertTrue(slow.entered.await(5, TimeUnit.SECONDS));
+            Wait.until(() -> fast.sent.size() == 1);
+            n.publish(Event.info("downloaded", "b", null));
+            Wait.until(() -> fast.sent.size() == 2);
+            n.publish(Event.info("server-started", "c", null));
+            Wait.until(() -> fast.sent.size() == 3);
+            n.publish(Event.info("stopping", "d", null)); // slow's queue (b, c) is full: b goes
+            Wait.until(() -> fast.sent.size() == 4);
+            slow.gate.countDown();
+            assertTrue(n.flush(Duration.ofSeconds(5)));
+            assertEquals(List.of("started:a", "downloaded:b", "server-started:c", "stopping:d"), fast.sent);
+            assertEquals(List.of("started:a", "server-started:c", "stopping:d"), slow.sent);
+            assertEquals(List.of("WARN notification dropped, queue full event=downloaded notifier=fake"),
+                    log.matching("WARN"));
+        }
+    }
+
+    /** Waits (at most 5 s) for a condition. */
+    private static final class Wait {
+        static void until(java.util.function.BooleanSupplier c) throws InterruptedException {
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (!c.getAsBoolean()) {
+                assertTrue(System.nanoTime() < end, "timed out");
+                Thread.sleep(5);
+            }
+        }
+    }
 }

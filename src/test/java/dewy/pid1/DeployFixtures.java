@@ -42,8 +42,13 @@ final class DeployFixtures {
     }
 
     static void awaitServing(int port, String version, Dewy dewy) {
-        Dewy.await(version + " serving; last answer " + get(port) + "\n" + dewy.log(), Duration.ofSeconds(30),
-                () -> get(port).contains("version=" + version + "\n"));
+        try {
+            Dewy.await(version + " serving", Duration.ofSeconds(30), () -> get(port).contains("version=" + version
+                    + "\n"));
+        } catch (AssertionError e) { // the answer and the log as they are at the end of the wait, not its start
+            throw new AssertionError(e.getMessage() + "; last answer " + get(port) + "; dewy "
+                    + (dewy.alive() ? "running" : "exited") + ":\n" + dewy.log(), e);
+        }
     }
 
     /** The tag {@code WORKDIR/current} names, or null without a link. */

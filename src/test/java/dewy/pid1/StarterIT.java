@@ -425,7 +425,7 @@ class StarterIT {
     }
 
     /** dewy's open descriptors by kind (socket, anon_inode:[signalfd], a path), as the host sees them. */
-    private static List<String> fds(int pid) throws IOException {
+    static List<String> fds(int pid) throws IOException {
         List<String> kinds = new ArrayList<>();
         try (var list = Files.list(Path.of("/proc/" + pid + "/fd"))) {
             for (Path p : (Iterable<Path>) list::iterator) {

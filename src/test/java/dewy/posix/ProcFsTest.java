@@ -229,4 +229,29 @@ class ProcFsTest {
         assertTrue(proc.belongsTo(600, 200, 100), "in the main process's group");
         assertFalse(proc.belongsTo(600, 220, 100));
     }
+
+    @Test
+    void listenersAreFoundInABigTableReadAsAStream() throws Exception {
+        // a busy host's table: 100,000 TIME_WAIT rows around the one LISTEN row of the process's socket
+        Path fd = Files.createDirectories(root.resolve("42/fd"));
+        Files.createSymbolicLink(fd.resolve("3"), Path.of("socket:[777]"));
+        Files.createSymbolicLink(fd.resolve("4"), Path.of("socket:[778]")); // connected, not listening
+        Path net = Files.createDirectories(root.resolve("42/net"));
+        StringBuilder t = new StringBuilder("  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt"
+                + "   uid  timeout inode\n");
+        for (int i = 0; i < 100_000; i++) {
+            t.append(String.format("%5d: 0100007F:%04X 0100007F:1F90 06 00000000:00000000 03:00000F9A 00000000     0"
+                    + "        0 0 3 0000000000000000%n", i, i % 65536));
+            if (i == 50_000) {
+                t.append("50001: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 "
+                        + "777 1 0000000000000000 100 0 0 10 0\n");
+                t.append("50002: 0100007F:1F91 0100007F:9999 01 00000000:00000000 00:00000000 00000000     0        0 "
+                        + "778 1 0000000000000000 100 0 0 10 0\n");
+            }
+        }
+        Files.writeString(net.resolve("tcp"), t);
+        assertEquals(java.util.Map.of(777L, "127.0.0.1:8080"), proc.listeningTcp(42)); // no tcp6: skipped
+        assertEquals("0A", ProcFs.field(" 1: 0100007F:1F90 00000000:0000 0A 0", 3));
+        assertEquals(null, ProcFs.field(" 1: a", 3));
+    }
 }
