@@ -166,6 +166,16 @@ public final class Releases implements dewy.supervisor.ReleaseLink {
      */
     public void sync(Path staged) throws IOException {
         Path dir = stagingDir(staged);
+        syncTree(dir);
+        synchronized (this) {
+            synced.add(dir);
+        }
+    }
+
+    /** Staged trees {@link #sync} made durable and nothing has written to since (the scheduler's, once unpacked). */
+    private final Set<Path> synced = new HashSet<>();
+
+    private void syncTree(Path dir) throws IOException {
         Files.walkFileTree(dir, new SimpleFileVisitor<>() { // never follows a link: a link's target is not ours
             @Override
             public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
@@ -193,7 +203,9 @@ public final class Releases implements dewy.supervisor.ReleaseLink {
      */
     public synchronized Path commit(Path staged, String tag) throws IOException {
         Path dir = stagingDir(staged);
-        sync(dir);
+        if (!synced.remove(dir)) { // on the loop's thread: the walk is only done here when the scheduler did not
+            syncTree(dir);
+        }
         String base = encodeTag(tag) + "_" + STAMP.format(clock.instant());
         for (int n = 1; n <= MAX_CLASHES; n++) {
             Path release = releases.resolve(n == 1 ? base : base + "-" + n);

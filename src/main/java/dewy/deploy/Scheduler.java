@@ -262,6 +262,7 @@ public final class Scheduler {
             try {
                 Archives.extract(file, artifact, staged, new Archives.Limits(maxUnpacked,
                         Archives.Limits.DEFAULT.maxEntries()));
+                releases.sync(staged); // the fsyncs here, off the loop: its commit then only renames
             } catch (IOException | RuntimeException e) {
                 deleteQuietly(staged);
                 throw e;
