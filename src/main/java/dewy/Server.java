@@ -1,110 +1,46 @@
 package dewy;
 
+import dewy.admin.Publisher;
+import dewy.admin.SystemdNotify;
 import dewy.boot.Relaunch;
+import dewy.boot.SignalMask;
 import dewy.cli.CommandLine;
 import dewy.cli.Config;
-import dewy.cli.Help;
-import dewy.cli.UsageException;
-import dewy.log.Log;
-import dewy.posix.Posix;
-import dewy.posix.ProcFs;
-import dewy.posix.Signals;
-import dewy.supervisor.Clock;
-import dewy.supervisor.EventLoop;
-import dewy.supervisor.Inbox;
-import dewy.supervisor.Lifecycle;
 import dewy.cli.DeployConfig;
 import dewy.cli.Durations;
+import dewy.cli.Help;
+import dewy.cli.UsageException;
 import dewy.deploy.Fetcher;
 import dewy.deploy.Registry;
 import dewy.deploy.Releases;
 import dewy.deploy.Scheduler;
+import dewy.log.Log;
 import dewy.notify.Event;
 import dewy.notify.Notifications;
-import java.time.Duration;
+import dewy.posix.Posix;
+import dewy.posix.ProcFs;
+import dewy.starter.Listener;
+import dewy.starter.Starter;
+import dewy.supervisor.Clock;
+import dewy.supervisor.EventLoop;
+import dewy.supervisor.Inbox;
+import dewy.supervisor.Lifecycle;
 import dewy.supervisor.NativeProcesses;
 import dewy.supervisor.Supervisor;
-import dewy.admin.AdminServer;
-import dewy.admin.Publisher;
-import dewy.admin.StatusFiles;
-import dewy.admin.SystemdNotify;
-import dewy.starter.ListenSpec;
-import dewy.starter.Listener;
-import dewy.starter.Listeners;
-import dewy.starter.Readiness;
-import dewy.starter.Starter;
-import dewy.starter.StarterEnv;
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
-/** {@code dewy server}: check the signal mask (re-exec if needed), bind libc, start the application, run the loop. */
+/**
+ * {@code dewy server}, wiring only: parse the flags, get the signal mask right and bind libc, open what the flags
+ * ask for ({@link Resources}), connect the parts, start the application and run the loop.
+ */
 final class Server {
     static final int EXIT_USAGE = 2;
     static final int EXIT_INIT_FAILED = 125;
     private static final String SHELL = "/bin/sh";
-    /** How long dewy's exit waits for notifications still on their way (the "stopping" message). */
-    static final Duration NOTIFY_FLUSH = Duration.ofSeconds(3);
-    private static final Duration SCHEDULER_STOP = Duration.ofSeconds(2);
-
-    /** What dewy created and removes again when it exits. */
-    private static final class Resources {
-        private final Posix posix;
-        List<Listener> listeners = List.of();
-        AdminServer admin;
-        Path notifyDir;
-        Path pidFile;
-        Path statusFile;
-        int eventFd = -1;
-        Scheduler scheduler;
-        Notifications notes;
-
-        Resources(Posix posix) {
-            this.posix = posix;
-        }
-
-        void close() {
-            if (scheduler != null) {
-                scheduler.awaitStopped(SCHEDULER_STOP);
-            }
-            if (notes != null) {
-                if (!notes.flush(NOTIFY_FLUSH)) {
-                    Log.warn("notifications not delivered before exit", "waited", "3s");
-                }
-                notes.close();
-            }
-            if (eventFd >= 0) {
-                posix.close(eventFd);
-            }
-            if (admin != null) {
-                admin.stop();
-            }
-            Listeners.close(posix, listeners);
-            if (notifyDir != null) {
-                try (var files = Files.list(notifyDir)) {
-                    for (Path f : (Iterable<Path>) files::iterator) {
-                        Files.deleteIfExists(f);
-                    }
-                } catch (IOException e) {
-                    // best effort at exit
-                }
-            }
-            for (Path p : new Path[] {pidFile, statusFile, notifyDir}) {
-                if (p != null) {
-                    try {
-                        Files.deleteIfExists(p);
-                    } catch (IOException e) {
-                        // best effort at exit
-                    }
-                }
-            }
-        }
-    }
 
     private Server() {
     }
@@ -126,31 +62,15 @@ final class Server {
         Path installDir = Main.installDir();
         ProcFs proc = ProcFs.system();
         Posix posix;
-        List<ProcFs.Leak> leaks;
         try {
-            leaks = proc.threadsNotBlocking(Signals.HANDLED);
             posix = Posix.load(installDir);
         } catch (RuntimeException | LinkageError e) {
             System.err.println("dewy: cannot bind libc: " + e);
             return EXIT_INIT_FAILED;
         }
-        if (!leaks.isEmpty()) {
-            if (Relaunch.alreadyRelaunched(env)) {
-                System.err.println("dewy: signals are still unblocked after re-exec (" + leaks.get(0).thread() + " lacks "
-                        + leaks.get(0).unblocked() + "); start java with -Xrs and " + Relaunch.SR_SIGNUM + "="
-                        + Signals.JVM_SUSPEND_RESUME);
-                return EXIT_INIT_FAILED;
-            }
-            String why;
-            try {
-                posix.block(Signals.HANDLED);
-                // sockets systemd passed to dewy stay open across the re-exec (LISTEN_PID: the pid does not change)
-                posix.closeOnExecAbove2(StarterEnv.SD_LISTEN_FDS_START + Listeners.inherited(env, posix.pid()).size());
-                why = posix.execve("/proc/self/exe", Relaunch.argv(proc.selfCmdline(), installDir), Relaunch.env(env));
-            } catch (RuntimeException e) {
-                why = e.getMessage();
-            }
-            System.err.println("dewy: cannot re-exec the JVM with signals blocked: " + why);
+        String unblocked = SignalMask.ensureBlocked(posix, proc, env, installDir);
+        if (unblocked != null) {
+            System.err.println("dewy: " + unblocked);
             return EXIT_INIT_FAILED;
         }
 
@@ -158,11 +78,15 @@ final class Server {
         String subreaperError = pid1 ? null : posix.becomeChildSubreaper();
         Log.configure(config.logLevel(), config.logFormat());
 
-        Resources resources = new Resources(posix);
+        Resources resources;
         try {
+            resources = Resources.open(config, env, posix);
+        } catch (Resources.Refused e) {
+            System.err.println("dewy: " + e.getMessage());
+            return e.status;
+        }
+        try (resources) {
             return serve(config, env, posix, proc, pid1, subreaperError, resources);
-        } finally {
-            resources.close();
         }
     }
 
@@ -183,7 +107,7 @@ final class Server {
                 });
     }
 
-        /** When systemd started dewy with Type=notify, dewy reports its own readiness and drain to it. */
+    /** When systemd started dewy with Type=notify, dewy reports its own readiness and drain to it. */
     private static SystemdNotify systemdNotify(Posix posix, Map<String, String> env) {
         String socket = env.get("NOTIFY_SOCKET");
         if (socket == null || socket.isEmpty()) {
@@ -194,101 +118,23 @@ final class Server {
 
     private static int serve(Config config, Map<String, String> env, Posix posix, ProcFs proc, boolean pid1,
                              String subreaperError, Resources resources) {
-        // Everything that can fail on bad input fails here, before the application starts.
-        try {
-            resources.listeners = Listeners.open(posix, Listeners.inherited(env, posix.pid()), config.ports(),
-                    config.backlog());
-        } catch (Listeners.OpenException e) {
-            System.err.println("dewy: " + e.getMessage());
-            return EXIT_USAGE;
-        }
-        if (config.admin() != null) {
-            ListenSpec a = config.admin();
-            try {
-                InetAddress host = InetAddress.getByName(a.host() == null ? "0.0.0.0" : a.host());
-                resources.admin = AdminServer.bind(new InetSocketAddress(host, a.port()), Main.version(),
-                        resources.listeners);
-            } catch (IOException e) {
-                System.err.println("dewy: --admin " + a.text() + ": " + (e instanceof java.net.BindException
-                        ? "address already in use" : e.getMessage()));
-                return EXIT_USAGE;
-            }
-        }
-        if (config.pidFile() != null) {
-            try {
-                StatusFiles.write(config.pidFile(), posix.pid() + "\n");
-                resources.pidFile = config.pidFile();
-            } catch (IOException e) {
-                System.err.println("dewy: --pid-file " + config.pidFile() + ": " + e);
-                return EXIT_USAGE;
-            }
-        }
-        resources.statusFile = config.statusFile();
-        if (config.readiness().kind() == Readiness.Kind.NOTIFY) {
-            try {
-                // sun_path holds 107 bytes: a long TMPDIR falls back to /tmp
-                String tmp = env.getOrDefault("TMPDIR", "/tmp");
-                if (tmp.length() > 60) {
-                    tmp = "/tmp";
-                }
-                // 0711: an application that dropped its privileges can reach its socket, but nobody can list them
-                resources.notifyDir = Files.createTempDirectory(Path.of(tmp), "dewy-",
-                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-                Files.setPosixFilePermissions(resources.notifyDir, PosixFilePermissions.fromString("rwx--x--x"));
-            } catch (IOException | RuntimeException e) {
-                System.err.println("dewy: cannot create a directory for NOTIFY_SOCKET: " + e);
-                return EXIT_INIT_FAILED;
-            }
-        }
-        // Pull deploys and notifiers: a bad URL or workdir is a usage error before the application starts.
-        Registry registry = null;
-        Releases releases = null;
-        if (config.deploy() != null || !config.notifiers().isEmpty()) {
-            try {
-                resources.notes = Notifications.create(config.notifiers(), env);
-            } catch (IllegalArgumentException e) {
-                System.err.println("dewy: " + e.getMessage());
-                return EXIT_USAGE;
-            }
-        }
-        if (config.deploy() != null) {
-            DeployConfig d = config.deploy();
-            try {
-                registry = Registry.parse(d.registry(), env);
-            } catch (IllegalArgumentException e) {
-                System.err.println("dewy: --registry " + d.registry() + ": " + e.getMessage());
-                return EXIT_USAGE;
-            }
-            releases = new Releases(d.workdir(), java.time.Clock.systemUTC());
-            try {
-                Files.createDirectories(releases.releasesDir());
-                releases.cleanStaging(); // what a killed dewy left half-done
-            } catch (IOException | RuntimeException e) {
-                String why = e instanceof java.nio.file.FileSystemException f && f.getReason() != null ? f.getReason()
-                        : e instanceof java.nio.file.AccessDeniedException ? "permission denied"
-                        : e instanceof java.nio.file.NoSuchFileException ? "no such file or directory"
-                        : e.getClass().getSimpleName();
-                System.err.println("dewy: --workdir " + d.workdir() + ": cannot use it: " + why);
-                return EXIT_USAGE;
-            }
-        }
         String shell = Files.isExecutable(Path.of(SHELL)) ? SHELL : null;
         Starter starter = new Starter(resources.listeners, Relaunch.applicationEnv(env), shell, config.keepTokens());
         NativeProcesses processes = new NativeProcesses(posix, proc, pid1, resources.notifyDir);
         processes.passing(resources.listeners);
+        Releases releases = resources.releases;
         Inbox inbox = null;
         Lifecycle lifecycle = Lifecycle.NONE;
         boolean awaitRelease = false;
         if (config.deploy() != null) {
-            int fd = posix.eventFd();
-            resources.eventFd = fd;
+            int fd = resources.eventFd;
             inbox = new Inbox(fd, new Inbox.Waker() {
                 @Override
                 public void wake() {
                     posix.wake(fd);
                 }
             });
-            resources.scheduler = scheduler(config.deploy(), registry, releases, inbox, resources.notes);
+            resources.scheduler = scheduler(config.deploy(), resources.registry, releases, inbox, resources.notes);
             // no current, or one that dangles (its release was removed): nothing to run until the first deploy
             awaitRelease = releases.currentTag() == null && !Files.isDirectory(releases.current());
         }
@@ -329,7 +175,7 @@ final class Server {
             Log.info("notifiers", "to", String.join(", ", resources.notes.describe()));
         }
         if (resources.scheduler != null) {
-            Log.info("pull deploys", "registry", registry.describe(), "interval",
+            Log.info("pull deploys", "registry", resources.registry.describe(), "interval",
                     Durations.format(config.deploy().interval()), "workdir", config.deploy().workdir().toAbsolutePath(),
                     "current", String.valueOf(releases.currentTag()));
             resources.scheduler.start();
