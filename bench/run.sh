@@ -193,9 +193,10 @@ fi
 if [ -z "$only" ] || [ "$only" = prefork ]; then
   for t in start_server uwsgi; do command -v "$t" >/dev/null || say "9/9: $t not found; its variants will fail"; done
   fact servers "$(dpkg-query -W -f '${Package} ${Version}; ' python3-gunicorn uwsgi-core libserver-starter-perl 2>&1)"
-  step "9/9 preforking servers ($prefork_restarts restarts each: gunicorn and uWSGI under dewy and start_server)" 480 \
+  step "9/9 preforking servers ($prefork_restarts restarts each: gunicorn and uWSGI under dewy and start_server)" 600 \
     "$PY" "$LIB/restart.py" --dewy-home "$DEWY_HOME" --restarts "$prefork_restarts" --interval 1 \
-    --variants gunicorn_dewy,gunicorn_start_server,uwsgi_dewy,uwsgi_start_server --bound 420 \
+    --variants gunicorn_dewy,gunicorn_dewy_delay,gunicorn_start_server,uwsgi_dewy,uwsgi_dewy_delay,uwsgi_start_server \
+    --bound 540 \
     --logdir "$RAW" --out "$RAW/prefork.json"
 fi
 

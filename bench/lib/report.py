@@ -372,7 +372,8 @@ if p9:
               "they fall at every phase of the slow requests), under two supervisors in the same run. `dewy`: PID 1 "
               "under unshare, "
               "`--port 127.0.0.1:P --ready notify` (both servers send READY=1 themselves), restarted by `kill "
-              f"-USR1`. `start_server` (`{ver.get('start_server', 'Server::Starter ?')}`): `--port=127.0.0.1:P`, "
+              "-USR1`; `dewy_delay`: the same with `--ready delay:1s`, start_server's rule. "
+              f"`start_server` (`{ver.get('start_server', 'Server::Starter ?')}`): `--port=127.0.0.1:P`, "
               "restarted by `kill -HUP`; it TERMs the old generation once the new one has lived `--interval` (1 s, "
               "its default and its smallest: whole seconds). Both send the TERM to the old master only, whose "
               "graceful path (gunicorn's TERM; uWSGI's `gracefully_kill_them_all` hook) lets the workers finish. "
@@ -389,7 +390,8 @@ if p9:
             notes.append(f"prefork, {name}: {v.get('error', 'no figures')}")
             continue
         x = v["restarts"]
-        label = f"{v['server']} under {v['supervisor']}"
+        label = f"{v['server']} under " + {"dewy": "dewy", "dewy_delay": "dewy, `--ready delay:1s`"}.get(
+            v["supervisor"], v["supervisor"])
         figures[(v["server"], v["supervisor"])] = x
         fails = ", ".join(f"{k} {n}" for k, n in sorted(x["outcomes"].items()) if k != "ok")
         gone = x["to_old_gone_ms"]
@@ -402,7 +404,7 @@ if p9:
         split.append([label, f"{f(gone.get('median'), 1)} (p90 {f(gone.get('p90'), 1)}, max {f(gone.get('max'), 1)})",
                       f(x.get("to_last_old_response_ms", {}).get("median"), 1),
                       f(x.get("last_old_response_to_gone_ms", {}).get("median"), 1)])
-        if x["failed"] and v["supervisor"] == "dewy":
+        if x["failed"] and v["supervisor"].startswith("dewy"):
             notes.append(f"prefork: {x['failed']} requests failed with {v['server']} under dewy (target 0)")
         if x["serving_pids"] != x["count"] + 1:
             notes.append(f"prefork, {name}: {x['serving_pids']} masters served, expected {x['count'] + 1}")
@@ -421,18 +423,21 @@ if p9:
     md.append("")
     ratios = []
     for server in ("gunicorn", "uwsgi"):
-        d, st = figures.get((server, "dewy")), figures.get((server, "start_server"))
-        if d and st:
-            ratios.append([server, ratio(d["to_old_gone_ms"].get("median"), st["to_old_gone_ms"].get("median")),
-                           ratio(d.get("to_new_serving_ms", {}).get("median"),
-                                 st.get("to_new_serving_ms", {}).get("median")),
-                           ratio(d["latency_during_restarts_ms"].get("p99"),
-                                 st["latency_during_restarts_ms"].get("p99"))])
+        for sup, label in (("dewy", "dewy (`--ready notify`)"), ("dewy_delay", "dewy (`--ready delay:1s`)")):
+            d, st = figures.get((server, sup)), figures.get((server, "start_server"))
+            if d and st:
+                ratios.append([f"{server}, {label}",
+                               ratio(d["to_old_gone_ms"].get("median"), st["to_old_gone_ms"].get("median")),
+                               ratio(d.get("to_new_serving_ms", {}).get("median"),
+                                     st.get("to_new_serving_ms", {}).get("median")),
+                               ratio(d["latency_during_restarts_ms"].get("p99"),
+                                     st["latency_during_restarts_ms"].get("p99"))])
     if ratios:
-        md.append("dewy against start_server (medians; below 1 means dewy is faster):")
+        md.append("dewy against start_server (medians; below 1 means dewy is faster). `--ready delay:1s` is "
+                  "start_server's own readiness rule, so that row compares the two supervisors alone:")
         md.append("")
-        md.append(table(["server", "to old generation gone", "to the new one serving", "p99 during restarts"],
-                        ratios))
+        md.append(table(["server, dewy's readiness", "to old generation gone", "to the new one serving",
+                         "p99 during restarts"], ratios))
         md.append("")
     for name, v in p9.get("variants", {}).items():
         lg = v.get("log")

@@ -16,6 +16,7 @@ client of slow requests (/sleep?ms=N, longer than a restart), each under two sup
 
   SERVER_dewy          dewy as PID 1 holds the socket (gunicorn: systemd socket activation; uWSGI: --http-socket
                        fd://3); both send READY=1 themselves (--ready notify); a restart is `kill -USR1 <dewy>`.
+  SERVER_dewy_delay    the same with --ready delay:1s, start_server's readiness: what dewy itself costs.
   SERVER_start_server  Perl's start_server (Server::Starter) holds it and passes SERVER_STARTER_PORT, which
                        lib/from_starter.sh turns into gunicorn's --bind fd://N or uWSGI's --http-socket fd://N; a
                        restart is `kill -HUP <start_server>`: a new generation, then TERM to the old one after
@@ -331,9 +332,12 @@ def run_prefork(a, name):
     server, supervisor = name.split("_", 1)
     port = free_port()
     errpath = os.path.join(a.logdir, f"restart-{name}.stderr")
-    if supervisor == "dewy":
+    under_dewy = supervisor.startswith("dewy")
+    if under_dewy:
         dewy = os.path.join(os.path.abspath(a.dewy_home), "dewy")  # the servers run in PREFORK_APP_DIR
-        cmd = UNSHARE + [dewy, "server", "--port", f"127.0.0.1:{port}", "--ready", "notify", "--ready-timeout", "20s",
+        # dewy_delay: start_server's readiness (alive after 1 s), to tell dewy's own cost from READY=1's gain
+        ready = "delay:1s" if supervisor == "dewy_delay" else "notify"
+        cmd = UNSHARE + [dewy, "server", "--port", f"127.0.0.1:{port}", "--ready", ready, "--ready-timeout", "20s",
                          "--grace-period", "15s", "--"] + prefork_command(server, supervisor, "3")
         restart_signal = signal.SIGUSR1
     else:
@@ -344,7 +348,7 @@ def run_prefork(a, name):
     with open(errpath, "wb") as err:
         p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=err, stderr=err, env=variant_env(),
                              cwd=PREFORK_APP_DIR)
-    init = wait_for_child(p.pid, 10) if supervisor == "dewy" else p.pid
+    init = wait_for_child(p.pid, 10) if under_dewy else p.pid
     out = {"cmd": cmd, "port": port, "server": server, "supervisor": supervisor}
     try:
         if init is None:
@@ -356,7 +360,7 @@ def run_prefork(a, name):
             windows, signal_wall = restart_loop(a, init, restart_signal, jitter=a.slow_ms / 1000)
         finally:
             records = load.stop()
-        if supervisor == "dewy":
+        if under_dewy:
             out["log"], ready_after = dewy_log_figures(errpath, signal_wall)
             windows = [(t0, gone, t0 + r if r is not None else None) for (t0, gone), r in zip(windows, ready_after)]
         else:
@@ -364,7 +368,7 @@ def run_prefork(a, name):
         out.update(restarts=restart_figures(windows, records))
         out["restarts"].update(old_generation_figures(windows, a.old_pids, records))
     finally:
-        rc, secs, killed = stop_tree(p, init if supervisor == "dewy" else None, timeout=30)
+        rc, secs, killed = stop_tree(p, init if under_dewy else None, timeout=30)
         out["term"] = {"returncode": rc, "exit_s": secs, "needed_sigkill": killed}
     return out
 
@@ -452,7 +456,7 @@ def main():
     ap.add_argument("--interval", type=float, default=0.5, help="load-only seconds before and between restarts")
     ap.add_argument("--variants", default="dewy,dewy_idle,baseline",
                     help="dewy, dewy_idle, baseline; or SERVER_SUPERVISOR with SERVER gunicorn or uwsgi and "
-                    "SUPERVISOR dewy or start_server")
+                    "SUPERVISOR dewy, dewy_delay (--ready delay:1s) or start_server")
     ap.add_argument("--slow-ms", type=int, default=2000, help="the slow requests of the preforking variants")
     ap.add_argument("--bound", type=float, default=300, help="seconds for the whole benchmark")
     ap.add_argument("--logdir", required=True)
