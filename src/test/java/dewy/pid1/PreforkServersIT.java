@@ -124,10 +124,25 @@ class PreforkServersIT {
                 () -> load.snapshot().filter(r -> r.pid() == master).workers().size() >= WORKERS);
     }
 
-    /** Waits until a worker starts one more slow request than before: from now on it is in flight for ~2 s. */
-    private static void awaitSlowRequestInAWorker(Dewy dewy) {
-        int before = dewy.countLog(SLEEPING);
-        Dewy.await("a worker to start a slow request", START, () -> dewy.countLog(SLEEPING) > before);
+    /**
+     * Waits until workers have started {@code n} slow requests in all, counted in dewy's log (the first one of such a
+     * request: it is in flight for ~2 s from then on). Count before starting a load whose first slow request
+     * matters: a worker may have logged it by the time this is called.
+     */
+    private static void awaitSlowRequestsStarted(Dewy dewy, HttpLoad load, int n) {
+        long end = System.nanoTime() + START.toNanos();
+        while (dewy.countLog(SLEEPING) < n) {
+            if (System.nanoTime() > end) {
+                throw new AssertionError("workers started " + dewy.countLog(SLEEPING) + " slow requests, not " + n
+                        + ", within " + START + ": " + load.snapshot() + "\n" + dewy.log());
+            }
+            Dewy.sleep(10);
+        }
+    }
+
+    /** Waits until a worker starts one more slow request than it had so far: it is in flight for ~2 s from now. */
+    private static void awaitNextSlowRequest(Dewy dewy, HttpLoad load) {
+        awaitSlowRequestsStarted(dewy, load, dewy.countLog(SLEEPING) + 1);
     }
 
     /** The workers of a master, as pids of dewy's PID namespace (what the responses' worker= says). */
@@ -141,6 +156,25 @@ class PreforkServersIT {
             });
         }
         return out;
+    }
+
+    /**
+     * No request failed, with one exception that is uWSGI's own. Its graceful stop and reload send each worker a
+     * SIGHUP, and a worker that gets it just after accept(), before it marks itself busy, exits at once
+     * (gracefully_kill() only lets a worker finish when in_request is set), so the connection it has just accepted
+     * is reset, or closed, before any response byte. Perl's start_server, which signals the master alone as dewy does, loses one of those too:
+     * 1 request in 60 restarts under bench/lib/restart.py's load, against 2 in 60 under dewy. So a uWSGI run may
+     * lose at most one fast request per graceful stop, in exactly that way, and never a slow one: with {@code
+     * --signal-group} the slow request in flight at each stop is lost, which this still catches.
+     */
+    private static void assertNoFailureButUwsgisAcceptRace(Server server, HttpLoad.Result result, int stops,
+                                                           Dewy dewy) {
+        HttpLoad.Result failed = result.filter(r -> r.outcome().failed());
+        HttpLoad.Result race = failed.filter(r -> server == Server.UWSGI && r.kind() != Kind.LONG
+                && (r.outcome() == Outcome.RESET || r.outcome() == Outcome.EOF)
+                && r.detail().endsWith("(new connection)") && !r.detail().contains("response bytes"));
+        assertEquals(race.total(), failed.total(), "failed requests: " + result + "\n" + dewy.log());
+        assertTrue(race.total() <= stops, "more than one request lost per graceful stop: " + result);
     }
 
     private static void assertCleanExit(Dewy dewy, int generation) {
@@ -163,7 +197,7 @@ class PreforkServersIT {
             try {
                 load.awaitOk(Kind.LONG, 1, START);
                 for (int g = 2; g <= 11; g++) {
-                    awaitSlowRequestInAWorker(dewy);
+                    awaitNextSlowRequest(dewy, load);
                     dewy.signal(Signals.SIGUSR1);
                     dewy.awaitLog("msg=restarted generation=" + g + " ", 1, START);
                     swaps.add(System.nanoTime());
@@ -174,7 +208,7 @@ class PreforkServersIT {
             } finally {
                 result = load.stop();
             }
-            assertEquals(0, result.failed(), "failed requests: " + result + "\n" + dewy.log());
+            assertNoFailureButUwsgisAcceptRace(server, result, 10, dewy);
             for (Kind kind : Kind.values()) {
                 assertTrue(result.only(kind).ok() > 0, kind + " clients made no request: " + result);
             }
@@ -210,7 +244,7 @@ class PreforkServersIT {
             Set<Long> after;
             try {
                 load.awaitOk(Kind.LONG, 1, START);
-                awaitSlowRequestInAWorker(dewy);
+                awaitNextSlowRequest(dewy, load);
                 hup = System.nanoTime();
                 dewy.signal(Signals.SIGHUP);
                 Dewy.await("every worker replaced", START, () -> {
@@ -223,7 +257,7 @@ class PreforkServersIT {
             } finally {
                 result = load.stop();
             }
-            assertEquals(0, result.failed(), "failed requests: " + result + "\n" + dewy.log());
+            assertNoFailureButUwsgisAcceptRace(server, result, 1, dewy);
             assertEquals(List.of(master), result.pids(), "one master throughout: " + result);
             assertEquals(masterHostPid, dewy.app(), "the same master process");
             assertTrue(result.only(Kind.LONG).requests.stream().anyMatch(r -> r.startNanos() < hup
@@ -244,8 +278,9 @@ class PreforkServersIT {
     void termDrainsTheRequestInFlightAndExitsWithTheServersStatus(Server server) throws Exception {
         try (Dewy dewy = start(server)) {
             long master = dewy.readyPid(1);
+            int sleeping = dewy.countLog(SLEEPING) + 1;
             HttpLoad slow = load().keepAlive(0).longRequests(1, SLOW).maxRequests(1).start();
-            awaitSlowRequestInAWorker(dewy);
+            awaitSlowRequestsStarted(dewy, slow, sleeping);
             long term = System.nanoTime();
             dewy.signal(Signals.SIGTERM);
             int status = dewy.awaitExit(Duration.ofSeconds(30));
@@ -272,8 +307,9 @@ class PreforkServersIT {
     @EnumSource(Server.class)
     void withSignalGroupTheWorkersGetTheSignalAndTheRequestInFlightIsLost(Server server) throws Exception {
         try (Dewy dewy = start(server, "--signal-group")) {
+            int sleeping = dewy.countLog(SLEEPING) + 1;
             HttpLoad slow = load().keepAlive(0).longRequests(1, SLOW).maxRequests(1).start();
-            awaitSlowRequestInAWorker(dewy);
+            awaitSlowRequestsStarted(dewy, slow, sleeping);
             dewy.signal(server.fatalToWorkers);
             HttpLoad.Result result = slow.awaitEnd();
             assertEquals(1, result.failed(), "the request in flight is lost: " + result + "\n" + dewy.log());
