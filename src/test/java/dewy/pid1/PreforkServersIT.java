@@ -162,10 +162,10 @@ class PreforkServersIT {
      * No request failed, with one exception that is uWSGI's own. Its graceful stop and reload send each worker a
      * SIGHUP, and a worker that gets it just after accept(), before it marks itself busy, exits at once
      * (gracefully_kill() only lets a worker finish when in_request is set), so the connection it has just accepted
-     * is reset, or closed, before any response byte. Perl's start_server, which signals the master alone as dewy does, loses them too:
-     * 1 request in 60 restarts under bench/lib/restart.py's load, and dewy 2 in 60. So a uWSGI run may
-     * lose at most one fast request per graceful stop, in exactly that way, and never a slow one: with {@code
-     * --signal-group} the slow request in flight at each stop is lost, which this still catches.
+     * is reset, or closed, before any response byte. Perl's start_server, which signals the master alone as dewy
+     * does, loses them too: 1 request in 60 restarts under bench/lib/restart.py's load, and dewy 2 in 60. So a
+     * uWSGI run may lose at most one fast request per graceful stop, in exactly that way, and never a slow one:
+     * with {@code --signal-group} the slow request in flight at each stop is lost, which this still catches.
      */
     private static void assertNoFailureButUwsgisAcceptRace(Server server, HttpLoad.Result result, int stops,
                                                            Dewy dewy) {
