@@ -3,7 +3,8 @@
 
 Each client thread sends one GET at a time, the next as soon as the last one is answered. Keep-alive clients reuse
 their connection until the server answers `Connection: close`; one-shot clients open a connection per request and
-send `Connection: close`. Every request gets exactly one outcome: ok, refused, reset, eof (closed before any
+send `Connection: close`; slow clients are keep-alive clients that ask for `/sleep?ms=N` (--slow-ms), requests that
+outlast a restart (HttpLoad's long clients). Every request gets exactly one outcome: ok, refused, reset, eof (closed before any
 response byte, also on a reused idle connection), truncated, timeout, non_2xx, malformed or other. After a failure
 a client pauses 10 ms, so a dead port is not hammered. Runs until SIGTERM/SIGINT, --duration or --max-requests,
 then writes every request to --out as [kind, start_ns, end_ns, outcome, pid] (CLOCK_MONOTONIC, which the
@@ -71,9 +72,10 @@ def exchange(sock, request):
     return int(parts[1]), close, int(m.group(1)) if m else -1
 
 
-def client(kind, host, port, timeout, stop, budget, out):
-    keep = kind == "keep_alive"
-    request = (f"GET / HTTP/1.1\r\nHost: {host}:{port}\r\n" + ("" if keep else "Connection: close\r\n")
+def client(kind, host, port, timeout, stop, budget, out, slow_ms):
+    keep = kind != "one_shot"
+    path = f"/sleep?ms={slow_ms}" if kind == "slow" else "/"
+    request = (f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n" + ("" if keep else "Connection: close\r\n")
                + "\r\n").encode()
     sock = None
     while not stop.is_set() and budget.take():
@@ -114,6 +116,8 @@ def main():
     ap.add_argument("--target", required=True, help="HOST:PORT")
     ap.add_argument("--keep-alive", type=int, default=2)
     ap.add_argument("--one-shot", type=int, default=2)
+    ap.add_argument("--slow", type=int, default=0, help="clients asking for /sleep?ms=SLOW_MS")
+    ap.add_argument("--slow-ms", type=int, default=2000)
     ap.add_argument("--duration", type=float, required=True, help="hard bound, seconds")
     ap.add_argument("--max-requests", type=int, default=2_000_000)
     ap.add_argument("--timeout", type=float, default=5.0, help="per request")
@@ -125,8 +129,9 @@ def main():
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     budget = Budget(a.max_requests, a.duration)
     records = []  # list.append is atomic under the GIL
-    threads = [threading.Thread(target=client, args=(kind, host, int(port), a.timeout, stop, budget, records))
-               for kind in ["keep_alive"] * a.keep_alive + ["one_shot"] * a.one_shot]
+    threads = [threading.Thread(target=client, args=(kind, host, int(port), a.timeout, stop, budget, records,
+                                                     a.slow_ms))
+               for kind in ["keep_alive"] * a.keep_alive + ["one_shot"] * a.one_shot + ["slow"] * a.slow]
     for t in threads:
         t.start()
     print("started", flush=True)
@@ -135,7 +140,8 @@ def main():
             t.join(0.2)  # short joins, so the main thread gets to run the signal handlers
     tmp = a.out + ".tmp"
     with open(tmp, "w") as f:
-        json.dump({"keep_alive": a.keep_alive, "one_shot": a.one_shot, "records": records}, f)
+        json.dump({"keep_alive": a.keep_alive, "one_shot": a.one_shot, "slow": a.slow, "slow_ms": a.slow_ms,
+                   "records": records}, f)
     os.replace(tmp, a.out)
 
 

@@ -13,7 +13,7 @@ notes = []  # anything odd, listed at the end
 
 # Which step writes which file; `run.sh --containers` runs step 6 alone, and the others are then not missing.
 STEPS = {"startup.json": "startup", "hyperfine.json": "hyperfine", "idle.json": "idle", "signals.json": "signals",
-         "reap.json": "reap", "restart.json": "restarts", "container.json": "containers"}
+         "reap.json": "reap", "restart.json": "restarts", "container.json": "containers", "prefork.json": "prefork"}
 
 
 def load(name):
@@ -63,13 +63,14 @@ md.append(f"> **Noise.** Load average {F.get('load_start', '?')} at the start, {
 md.append("")
 md.append("## Machine")
 md.append("")
-md.append(table(["fact", "value"], [
+md.append(table(["fact", "value"], [r for r in [  # a step run alone records only the facts it needs
     ["nproc", F.get("nproc")], ["CPU", F.get("cpu")], ["kernel", F.get("kernel")],
     ["java (fast path, re-exec path)", F.get("java17")], ["JDK 25", F.get("java25")],
     ["tini", F.get("tini")], ["hyperfine", F.get("hyperfine")], ["python3", F.get("python")],
     ["Docker (in-container step)", F.get("docker", "not used")],
     ["AppCDS (classes from an archive / loaded)", F.get("cds")],
-]))
+    ["preforking servers (step 9)", F.get("servers")],
+] if r[1] is not None]))
 md.append("")
 
 # 1. start-up -------------------------------------------------------------------------------------------------------
@@ -188,7 +189,7 @@ if g:
               f"{g['per_timeout_s']:.0f} s passed; whole loop bounded at {g['total_timeout_s']:.0f} s). Latency = "
               "child's CLOCK_MONOTONIC right after `sigwaitinfo` returns minus the harness's CLOCK_MONOTONIC right "
               "before `kill()`. dewy (fast path, log level info) and tini are PID 1 under unshare and get the "
-              "signal; tini forwards to its child only, dewy to the child's process group. `direct` sends to the "
+              "signal; both forward to their child only (dewy to the application's main process). `direct` sends to the "
               "child itself (floor). The three run at the same time and take turns, one signal each per round (who "
               "goes first rotates). Under background load the scheduler's wake-up placement dominates these "
               "microsecond figures, so even the floor can come out above an init in a given run.")
@@ -357,6 +358,95 @@ else:
         md.append("The child dies of the TERM that dewy, tini and docker-init pass on (143). Bare, the child is PID 1 "
                   "with no TERM handler: the kernel drops the TERM, and the engine SIGKILLs it at the timeout (137).")
         md.append("")
+
+# 9. preforking servers ---------------------------------------------------------------------------------------------
+p9 = load("prefork.json")
+if p9:
+    ver = p9.get("versions", {})
+    md.append("## 9. Preforking servers: dewy and start_server")
+    md.append("")
+    md.append(f"Real servers from Debian (`{ver.get('gunicorn', 'gunicorn ?')}`, `{ver.get('uwsgi', 'uWSGI ?')}`), each a "
+              f"master and {p9.get('workers', '?')} sync workers serving `src/test/python/prefork_app.py` (the "
+              f"tests' app), under a nonstop loopback load (`{p9['load']}`) through {p9['restarts']} restarts, "
+              f"{p9['interval_s']:.1f} s plus a seeded random 0..{p9.get('slow_ms', 0) / 1000:.0f} s apart (so that "
+              "they fall at every phase of the slow requests), under two supervisors in the same run. `dewy`: PID 1 "
+              "under unshare, "
+              "`--port 127.0.0.1:P --ready notify` (both servers send READY=1 themselves), restarted by `kill "
+              "-USR1`; `dewy_delay`: the same with `--ready delay:1s`, start_server's rule. "
+              f"`start_server` (`{ver.get('start_server', 'Server::Starter ?')}`): `--port=127.0.0.1:P`, "
+              "restarted by `kill -HUP`; it TERMs the old generation once the new one has lived `--interval` (1 s, "
+              "its default and its smallest: whole seconds). Both send the TERM to the old master only, whose "
+              "graceful path (gunicorn's TERM; uWSGI's `gracefully_kill_them_all` hook) lets the workers finish. "
+              "The old generation is gone when its master's pidfd turns readable; it cannot be gone before its slow "
+              "request in flight has been answered, so that time includes up to one slow request. \"New one "
+              "serving\": the signal to the first response from the new master (the body's `pid=`). The p99 "
+              "covers the fast requests (keep-alive and one-shot) that overlap a restart; the slow requests' own "
+              "latency is their sleep, so their max is shown apart.")
+    md.append("")
+    rows, split, figures = [], [], {}
+    for name, v in p9.get("variants", {}).items():
+        if "error" in v or "restarts" not in v:
+            rows.append([name] + ["failed"] * 6)
+            notes.append(f"prefork, {name}: {v.get('error', 'no figures')}")
+            continue
+        x = v["restarts"]
+        label = f"{v['server']} under " + {"dewy": "dewy", "dewy_delay": "dewy, `--ready delay:1s`"}.get(
+            v["supervisor"], v["supervisor"])
+        figures[(v["server"], v["supervisor"])] = x
+        fails = ", ".join(f"{k} {n}" for k, n in sorted(x["outcomes"].items()) if k != "ok")
+        gone = x["to_old_gone_ms"]
+        slow = x.get("by_kind", {}).get("slow", {})
+        rows.append([label, x["count"], f(x["ok_per_s"], 0),
+                     f"{x['failed']} of {x['requests']:,}" + (f" ({fails})" if fails else ""),
+                     f(x["latency_during_restarts_ms"].get("p99"), 1),
+                     f"{slow.get('requests', 0)}, max {f(slow.get('latency_ms', {}).get('max'), 0)}",
+                     f(x.get("to_new_serving_ms", {}).get("median"), 1), x["serving_pids"]])
+        split.append([label, f"{f(gone.get('median'), 1)} (p90 {f(gone.get('p90'), 1)}, max {f(gone.get('max'), 1)})",
+                      f(x.get("to_last_old_response_ms", {}).get("median"), 1),
+                      f(x.get("last_old_response_to_gone_ms", {}).get("median"), 1)])
+        if x["failed"] and v["supervisor"].startswith("dewy"):
+            notes.append(f"prefork: {x['failed']} requests failed with {v['server']} under dewy (target 0)")
+        if x["serving_pids"] != x["count"] + 1:
+            notes.append(f"prefork, {name}: {x['serving_pids']} masters served, expected {x['count'] + 1}")
+        if v.get("term", {}).get("needed_sigkill"):
+            notes.append(f"prefork, {name}: the final TERM needed a SIGKILL")
+    md.append(table(["server and supervisor", "restarts", "ok requests/s", "failed", "p99 ms during restarts",
+                     "slow requests: count, max ms", "signal to the new one serving, ms", "masters that served"],
+                    rows))
+    md.append("")
+    md.append("The signal to the old generation gone, split at the old generation's last response (medians of the "
+              "restarts): before it, the supervisor's wait and the requests in flight; after it, the old master's "
+              "own exit.")
+    md.append("")
+    md.append(table(["server and supervisor", "signal to old generation gone, ms", "to its last response, ms",
+                     "its last response to gone, ms"], split))
+    md.append("")
+    ratios = []
+    for server in ("gunicorn", "uwsgi"):
+        for sup, label in (("dewy", "dewy (`--ready notify`)"), ("dewy_delay", "dewy (`--ready delay:1s`)")):
+            d, st = figures.get((server, sup)), figures.get((server, "start_server"))
+            if d and st:
+                ratios.append([f"{server}, {label}",
+                               ratio(d["to_old_gone_ms"].get("median"), st["to_old_gone_ms"].get("median")),
+                               ratio(d.get("to_new_serving_ms", {}).get("median"),
+                                     st.get("to_new_serving_ms", {}).get("median")),
+                               ratio(d["latency_during_restarts_ms"].get("p99"),
+                                     st["latency_during_restarts_ms"].get("p99"))])
+    if ratios:
+        md.append("dewy against start_server (medians; below 1 means dewy is faster). `--ready delay:1s` is "
+                  "start_server's own readiness rule, so that row compares the two supervisors alone:")
+        md.append("")
+        md.append(table(["server, dewy's readiness", "to old generation gone", "to the new one serving",
+                         "p99 during restarts"], ratios))
+        md.append("")
+    for name, v in p9.get("variants", {}).items():
+        lg = v.get("log")
+        if lg and lg.get("usr1_to_old_exited_ms", {}).get("n"):
+            md.append(f"`{name}` from dewy's log lines, medians: USR1 to the new master's start "
+                      f"{f(lg['usr1_to_started_ms']['median'], 0)} ms, its start to READY=1 "
+                      f"{f(lg['new_ready_ms']['median'], 0)} ms, READY=1 to the old master's exit "
+                      f"{f(lg['ready_to_old_exited_ms']['median'], 0)} ms (mostly the slow request in flight).")
+            md.append("")
 
 # notes -------------------------------------------------------------------------------------------------------------
 for line in F.get("jdk25_warnings", "").split(" || "):

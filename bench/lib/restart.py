@@ -10,6 +10,18 @@ example app (docker/examples/python/app.py), in three variants:
   baseline  the same app binding the port itself (`--bind`); a restart is TERM, wait for the exit, spawn again, wait
             for READY=1 (the harness owns the notify socket). Requests fail while nobody listens.
 
+With --variants SERVER_SUPERVISOR,... it runs real preforking servers instead (Debian's gunicorn and uWSGI, a master
+and 3 sync workers each, serving src/test/python/prefork_app.py, the tests' app), under the same load plus one
+client of slow requests (/sleep?ms=N, longer than a restart), each under two supervisors in the same run:
+
+  SERVER_dewy          dewy as PID 1 holds the socket (gunicorn: systemd socket activation; uWSGI: --http-socket
+                       fd://3); both send READY=1 themselves (--ready notify); a restart is `kill -USR1 <dewy>`.
+  SERVER_dewy_delay    the same with --ready delay:1s, start_server's readiness: what dewy itself costs.
+  SERVER_start_server  Perl's start_server (Server::Starter) holds it and passes SERVER_STARTER_PORT, which
+                       lib/from_starter.sh turns into gunicorn's --bind fd://N or uWSGI's --http-socket fd://N; a
+                       restart is `kill -HUP <start_server>`: a new generation, then TERM to the old one after
+                       --interval (1 s, its default; whole seconds only).
+
 Per restart: t0 = CLOCK_MONOTONIC right before the signal; "old gone" = the old generation's pidfd turns readable
 (it has exited); "new ready" = dewy's `generation ready` log line (dewy) or the READY=1 datagram (baseline). The
 restart window is t0 until both happened. Under dewy, between restarts, one more instance of the app is started by
@@ -19,6 +31,7 @@ under the same conditions as the restarts. Every wait is bounded, and so is the 
 import argparse
 import json
 import os
+import random
 import select
 import signal
 import socket
@@ -28,13 +41,27 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import (UNSHARE, children, dewy_events, log, stop_tree, summary, terminate, variant_env,  # noqa: E402
-                    wait_for_child, write_json)  # noqa: E402
+from common import (UNSHARE, children, dewy_events, log, proc_status, stop_tree, summary, terminate,  # noqa: E402
+                    variant_env, wait_for_child, write_json)  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 APP = os.path.normpath(os.path.join(HERE, "..", "..", "docker", "examples", "python", "app.py"))
 PY = "/usr/bin/python3"
 MS = 1e6  # ns per ms
+# The preforking servers, as PreforkServersIT runs them (its comments say why each flag): "{fd}" is the socket's
+# descriptor, which the supervisor decides.
+PREFORK_APP_DIR = os.path.normpath(os.path.join(HERE, "..", "..", "src", "test", "python"))
+PREFORK_WORKERS = "3"
+SERVERS = {
+    "gunicorn": [PY, "-m", "gunicorn", "--workers", PREFORK_WORKERS, "--graceful-timeout", "10", "--chdir",
+                 PREFORK_APP_DIR, "prefork_app:application"],
+    "uwsgi": ["uwsgi", "--plugin", "python3", "--master", "--processes", PREFORK_WORKERS, "--http-socket", "fd://{fd}",
+              "--add-header", "Connection: close", "--chdir", PREFORK_APP_DIR, "--wsgi-file", "prefork_app.py",
+              "--need-app", "--disable-logging", "--worker-reload-mercy", "10",
+              "--hook-master-start", "unix_signal:15 gracefully_kill_them_all"],
+}
+# gunicorn takes dewy's socket by socket activation (LISTEN_FDS), start_server's only as an explicit bind
+STARTER_EXTRA = {"gunicorn": ["--bind", "fd://{fd}"], "uwsgi": []}
 
 
 class Bounded(Exception):
@@ -123,12 +150,13 @@ def ready_once(tmp, tag):
 # ---- load -----------------------------------------------------------------------------------------------------
 
 class Load:
-    def __init__(self, port, duration, logdir, name):
+    def __init__(self, port, duration, logdir, name, slow=0, slow_ms=0):
         self.out = os.path.join(logdir, f"restart-{name}-load.json")
         self.err = open(os.path.join(logdir, f"restart-{name}-load.stderr"), "wb")
         self.p = subprocess.Popen([PY, os.path.join(HERE, "loadgen.py"), "--target", f"127.0.0.1:{port}",
-                                   "--keep-alive", "2", "--one-shot", "2", "--duration", str(duration),
-                                   "--out", self.out], stdout=subprocess.PIPE, stderr=self.err)
+                                   "--keep-alive", "2", "--one-shot", "2", "--slow", str(slow), "--slow-ms",
+                                   str(slow_ms), "--duration", str(duration), "--out", self.out],
+                                  stdout=subprocess.PIPE, stderr=self.err)
         if self.p.stdout.readline().strip() != b"started":
             raise Bounded("the load generator did not start")
 
@@ -149,6 +177,43 @@ def dewy_supports_port(dewy):
     return b"--port" in r.stdout + r.stderr
 
 
+def restart_loop(a, init, sig, between=None, jitter=0.0):
+    """a.restarts restarts: each waits until `init` has one live child (the last restart's old generation is gone),
+    sends `sig` to `init` and waits for that child to exit, then runs between(i) (default: sleep a.interval plus a
+    seeded random 0..jitter s, so that the restarts fall at every phase of the slow requests). Returns
+    [(t0, old gone)] in CLOCK_MONOTONIC ns and the wall-clock ns of each signal; a.old_pids gets each old
+    generation's pid as the responses' pid= gives it (inside dewy's PID namespace: NSpid's last field)."""
+    rng = random.Random(1)
+    windows, signal_wall = [], []
+    a.old_pids = []
+    for i in range(a.restarts):
+        deadline = time.monotonic() + 30
+        while len(live_children(init)) != 1:
+            if time.monotonic() > deadline:
+                raise Bounded(f"restart {i + 1}: {init} has {live_children(init)} as children, not one")
+            time.sleep(0.01)
+        old = live_children(init)[0]
+        nspid = proc_status(old, "NSpid")
+        a.old_pids.append(int(nspid.split()[-1]) if nspid else old)
+        signal_wall.append(time.time_ns())
+        t0 = time.monotonic_ns()
+        os.kill(init, sig)
+        windows.append((t0, await_exit(old, 30)))
+        if between:
+            between(i)
+        else:
+            time.sleep(a.interval + rng.uniform(0, jitter))
+    return windows, signal_wall
+
+
+def await_serving(p, port, errpath, timeout=30):
+    deadline = time.monotonic() + timeout
+    while not http_ok(port):
+        if time.monotonic() > deadline or p.poll() is not None:
+            raise Bounded(f"the first generation did not serve within {timeout} s (see {errpath})")
+        time.sleep(0.05)
+
+
 def run_dewy(a, tmp, name="dewy", with_load=True):
     dewy = os.path.join(a.dewy_home, "dewy")
     if not dewy_supports_port(dewy):
@@ -165,31 +230,20 @@ def run_dewy(a, tmp, name="dewy", with_load=True):
     try:
         if init is None:
             raise Bounded("no dewy process under unshare")
-        deadline = time.monotonic() + 30
-        while not http_ok(port):
-            if time.monotonic() > deadline or p.poll() is not None:
-                raise Bounded(f"dewy's first generation did not serve within 30 s (see {errpath})")
-            time.sleep(0.05)
+        await_serving(p, port, errpath)
         load = Load(port, a.load_bound, a.logdir, name) if with_load else None
-        windows, signal_wall, app_ready = [], [], []
+        app_ready = []
+
+        def own_ready_time(i):
+            # Between restarts, the app's own ready time under the same conditions (with or without the load), so
+            # that both share whatever else the machine is doing.
+            time.sleep(a.interval / 2)
+            app_ready.append(ready_once(tmp, f"{name}-{i}"))
+            time.sleep(a.interval / 2)
+
         try:
             time.sleep(a.interval)
-            for i in range(a.restarts):
-                deadline = time.monotonic() + 10
-                while len(live_children(init)) != 1:  # the last restart's old generation is gone
-                    if time.monotonic() > deadline:
-                        raise Bounded(f"restart {i + 1}: dewy has {live_children(init)} as children, not one")
-                    time.sleep(0.01)
-                old = live_children(init)[0]
-                signal_wall.append(time.time_ns())
-                t0 = time.monotonic_ns()
-                os.kill(init, signal.SIGUSR1)
-                windows.append((t0, await_exit(old, 30)))
-                # Between restarts, the app's own ready time under the same conditions (with or without the
-                # load), so that both share whatever else the machine is doing.
-                time.sleep(a.interval / 2)
-                app_ready.append(ready_once(tmp, f"{name}-{i}"))
-                time.sleep(a.interval / 2)
+            windows, signal_wall = restart_loop(a, init, signal.SIGUSR1, own_ready_time)
         finally:
             records = load.stop() if load else []
         out["app_ready_ms"] = summary(app_ready)
@@ -267,6 +321,86 @@ def run_baseline(a, tmp):
     return out
 
 
+def prefork_command(server, supervisor, fd):
+    cmd = SERVERS[server] + (STARTER_EXTRA[server] if supervisor == "start_server" else [])
+    return [x.replace("{fd}", fd) for x in cmd]
+
+
+def run_prefork(a, name):
+    """A preforking server (gunicorn, uwsgi) under dewy or start_server, through a.restarts restarts under the load
+    with slow requests."""
+    server, supervisor = name.split("_", 1)
+    port = free_port()
+    errpath = os.path.join(a.logdir, f"restart-{name}.stderr")
+    under_dewy = supervisor.startswith("dewy")
+    if under_dewy:
+        dewy = os.path.join(os.path.abspath(a.dewy_home), "dewy")  # the servers run in PREFORK_APP_DIR
+        # dewy_delay: start_server's readiness (alive after 1 s), to tell dewy's own cost from READY=1's gain
+        ready = "delay:1s" if supervisor == "dewy_delay" else "notify"
+        cmd = UNSHARE + [dewy, "server", "--port", f"127.0.0.1:{port}", "--ready", ready, "--ready-timeout", "20s",
+                         "--grace-period", "15s", "--"] + prefork_command(server, supervisor, "3")
+        restart_signal = signal.SIGUSR1
+    else:
+        # start_server's child must be the master: from_starter.sh execs it with the descriptor filled in
+        cmd = ["start_server", f"--port=127.0.0.1:{port}", "--", "/bin/sh", os.path.join(HERE, "from_starter.sh")] \
+            + prefork_command(server, supervisor, "{fd}")
+        restart_signal = signal.SIGHUP
+    with open(errpath, "wb") as err:
+        p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=err, stderr=err, env=variant_env(),
+                             cwd=PREFORK_APP_DIR)
+    init = wait_for_child(p.pid, 10) if under_dewy else p.pid
+    out = {"cmd": cmd, "port": port, "server": server, "supervisor": supervisor}
+    try:
+        if init is None:
+            raise Bounded("no dewy process under unshare")
+        await_serving(p, port, errpath)
+        load = Load(port, a.load_bound, a.logdir, name, slow=1, slow_ms=a.slow_ms)
+        try:
+            time.sleep(a.interval)
+            windows, signal_wall = restart_loop(a, init, restart_signal, jitter=a.slow_ms / 1000)
+        finally:
+            records = load.stop()
+        if under_dewy:
+            out["log"], ready_after = dewy_log_figures(errpath, signal_wall)
+            windows = [(t0, gone, t0 + r if r is not None else None) for (t0, gone), r in zip(windows, ready_after)]
+        else:
+            windows = [(t0, gone, None) for t0, gone in windows]  # start_server has no readiness but its interval
+        out.update(restarts=restart_figures(windows, records))
+        out["restarts"].update(old_generation_figures(windows, a.old_pids, records))
+    finally:
+        rc, secs, killed = stop_tree(p, init if under_dewy else None, timeout=30)
+        out["term"] = {"returncode": rc, "exit_s": secs, "needed_sigkill": killed}
+    return out
+
+
+def old_generation_figures(windows, old_pids, records):
+    """Splits each restart's signal-to-old-gone at the old generation's last response (any kind): before it, the
+    supervisor's wait and the old generation's requests in flight; after it, the server's own exit."""
+    to_last, last_to_gone, per_restart = [], [], []
+    for (t0, gone, _), pid in zip(windows, old_pids):
+        last = max((r[2] for r in records if r[4] == pid and r[3] == "ok" and r[2] <= gone), default=None)
+        per_restart.append({"to_old_gone_ms": (gone - t0) / MS,
+                            "to_last_old_response_ms": (last - t0) / MS if last else None})
+        if last is not None and last > t0:
+            to_last.append((last - t0) / MS)
+            last_to_gone.append((gone - last) / MS)
+    return {"to_last_old_response_ms": summary(to_last), "last_old_response_to_gone_ms": summary(last_to_gone),
+            "per_restart": per_restart}
+
+
+def to_new_serving(windows, ok):
+    """Per restart, the signal to the first successful response from a pid that had not answered before it: the new
+    generation serving, seen by the clients (ms)."""
+    ok = sorted(ok, key=lambda r: r[2])
+    out = []
+    for t0, _, _ in windows:
+        before = {r[4] for r in ok if r[2] <= t0}
+        first = next((r for r in ok if r[2] > t0 and r[4] not in before), None)
+        if first is not None:
+            out.append((first[2] - t0) / MS)
+    return out
+
+
 def restart_figures(windows, records):
     """Load figures for the whole run and for the requests that overlap a restart. A window is (signal, old gone,
     new ready) in CLOCK_MONOTONIC ns; the restart lasts until both happened."""
@@ -276,7 +410,8 @@ def restart_figures(windows, records):
     for r in records:
         outcomes[r[3]] = outcomes.get(r[3], 0) + 1
     spans = [(t0, max(gone, ready or gone)) for t0, gone, ready in windows]
-    during = [r for r in ok if any(r[1] < w1 and r[2] > w0 for w0, w1 in spans)]
+    fast = [r for r in ok if r[0] != "slow"]  # the slow requests' latency is their sleep: they are in by_kind
+    during = [r for r in fast if any(r[1] < w1 and r[2] > w0 for w0, w1 in spans)]
     pids = []
     for r in sorted(ok, key=lambda r: r[2]):
         if r[4] not in pids:
@@ -285,14 +420,33 @@ def restart_figures(windows, records):
         "count": len(windows),
         "to_old_gone_ms": summary([(gone - t0) / MS for t0, gone, _ in windows]),
         "to_new_ready_ms": summary([(ready - t0) / MS for t0, _, ready in windows if ready is not None]),
+        "to_new_serving_ms": summary(to_new_serving(windows, ok)),
         "requests": len(records), "outcomes": outcomes, "failed": len(records) - len(ok),
         "load_s": span, "ok_per_s": len(ok) / span if span else None,
-        "latency_ms": summary([(r[2] - r[1]) / MS for r in ok]),
+        "latency_ms": summary([(r[2] - r[1]) / MS for r in fast]),
         "latency_during_restarts_ms": summary([(r[2] - r[1]) / MS for r in during]),
         "serving_pids": len(pids),
+        "by_kind": {k: {"requests": sum(1 for r in records if r[0] == k),
+                        "failed": sum(1 for r in records if r[0] == k and r[3] != "ok"),
+                        "latency_ms": summary([(r[2] - r[1]) / MS for r in ok if r[0] == k])}
+                    for k in sorted({r[0] for r in records})},
         "failure_samples": [{"kind": r[0], "outcome": r[3], "at_s": (r[1] - records[0][1]) / 1e9}
                             for r in [x for x in records if x[3] != "ok"][:5]],
     }
+
+
+def server_versions():
+    """The Debian packages' versions."""
+    out = {}
+    for name, package in (("gunicorn", "python3-gunicorn"), ("uwsgi", "uwsgi-core"),
+                          ("start_server", "libserver-starter-perl")):
+        try:
+            r = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", package], capture_output=True, timeout=30,
+                               text=True)
+            out[name] = f"{package} {r.stdout.strip()}" if r.returncode == 0 else f"{package} not installed"
+        except (OSError, subprocess.SubprocessError):
+            out[name] = f"{package}: no dpkg-query"
+    return out
 
 
 def main():
@@ -300,7 +454,10 @@ def main():
     ap.add_argument("--dewy-home", required=True)
     ap.add_argument("--restarts", type=int, default=20)
     ap.add_argument("--interval", type=float, default=0.5, help="load-only seconds before and between restarts")
-    ap.add_argument("--variants", default="dewy,dewy_idle,baseline")
+    ap.add_argument("--variants", default="dewy,dewy_idle,baseline",
+                    help="dewy, dewy_idle, baseline; or SERVER_SUPERVISOR with SERVER gunicorn or uwsgi and "
+                    "SUPERVISOR dewy, dewy_delay (--ready delay:1s) or start_server")
+    ap.add_argument("--slow-ms", type=int, default=2000, help="the slow requests of the preforking variants")
     ap.add_argument("--bound", type=float, default=300, help="seconds for the whole benchmark")
     ap.add_argument("--logdir", required=True)
     ap.add_argument("--out", required=True)
@@ -313,14 +470,23 @@ def main():
     signal.signal(signal.SIGALRM, out_of_time)
     signal.alarm(int(a.bound))
     tmp = tempfile.mkdtemp(prefix="dewy-restart-")
-    out = {"restarts": a.restarts, "interval_s": a.interval, "app": APP, "load": "lib/loadgen.py: 2 keep-alive + "
-           "2 one-shot client threads, one process", "variants": {}}
+    prefork = any(n.split("_", 1)[0] in SERVERS for n in a.variants.split(","))
+    out = {"restarts": a.restarts, "interval_s": a.interval, "variants": {},
+           "app": os.path.join(PREFORK_APP_DIR, "prefork_app.py") if prefork else APP,
+           "load": "lib/loadgen.py: 2 keep-alive + 2 one-shot client threads" + (
+               f" + 1 slow client (/sleep?ms={a.slow_ms})" if prefork else "") + ", one process"}
+    if prefork:
+        out["slow_ms"] = a.slow_ms
+        out["workers"] = int(PREFORK_WORKERS)
+        out["versions"] = server_versions()
     failed = False
     try:
         for name in a.variants.split(","):
             log(f"restart: {name}, {a.restarts} restarts" + ("" if name == "dewy_idle" else " under load"))
             try:
-                if name == "baseline":
+                if name.split("_", 1)[0] in SERVERS:
+                    out["variants"][name] = run_prefork(a, name)
+                elif name == "baseline":
                     out["variants"][name] = run_baseline(a, tmp)
                 else:
                     out["variants"][name] = run_dewy(a, tmp, name, with_load=name == "dewy")

@@ -12,6 +12,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A real dewy process for the process tests: the built launcher or jar from target/, as PID 1 of a new PID
@@ -28,6 +30,7 @@ final class Dewy implements AutoCloseable {
         SUBREAPER
     }
 
+    private static final Pattern READY = Pattern.compile("msg=\"generation ready\" generation=(\\d+) pid=(\\d+)");
     static final Path TARGET = Path.of(System.getProperty("dewy.target", "target")).toAbsolutePath();
     static final String JAVA = System.getProperty("dewy.java", Path.of(System.getProperty("java.home"), "bin", "java")
             .toString());
@@ -244,6 +247,17 @@ final class Dewy implements AutoCloseable {
 
     void awaitLog(String needle, int count, Duration timeout) {
         await(count + " log line(s) with \"" + needle + "\"", timeout, () -> countLog(needle) >= count);
+    }
+
+    /** The pid (in dewy's PID namespace) of a generation, from dewy's "generation ready" line. */
+    long readyPid(int generation) {
+        Matcher m = READY.matcher(log());
+        while (m.find()) {
+            if (Integer.parseInt(m.group(1)) == generation) {
+                return Long.parseLong(m.group(2));
+            }
+        }
+        throw new AssertionError("generation " + generation + " never ready:\n" + log());
     }
 
     @Override

@@ -75,9 +75,12 @@ final class HttpLoad {
         }
     }
 
-    /** One request. {@code pid} is the {@code pid=} of the body, -1 when there was none. */
+    /**
+     * One request. {@code pid} is the {@code pid=} of the body, -1 when there was none; {@code worker} its
+     * {@code worker=} (the process of a preforking server that served it), -1 when there was none.
+     */
     record Request(Kind kind, int client, long startNanos, long endNanos, Outcome outcome, int status, long pid,
-                   String detail) {
+                   long worker, String detail) {
         Duration latency() {
             return Duration.ofNanos(endNanos - startNanos);
         }
@@ -205,6 +208,11 @@ final class HttpLoad {
         }
     }
 
+    /** Waits until a request was answered by {@code pid} (the body's {@code pid=}). */
+    void awaitServedBy(long pid, Duration timeout) {
+        Dewy.await("a response from pid " + pid, timeout, () -> snapshot().pids().contains(pid));
+    }
+
     boolean running() {
         return threads.stream().anyMatch(Thread::isAlive);
     }
@@ -253,6 +261,7 @@ final class HttpLoad {
                 Outcome outcome;
                 int status = 0;
                 long pid = -1;
+                long worker = -1;
                 String detail = "";
                 boolean fresh = conn == null;
                 try {
@@ -262,6 +271,7 @@ final class HttpLoad {
                     Response r = conn.exchange(request, deadline);
                     status = r.status;
                     pid = r.pid;
+                    worker = r.worker;
                     outcome = status >= 200 && status < 300 ? Outcome.OK : Outcome.NON_2XX;
                     if (outcome.failed()) {
                         detail = "status " + status;
@@ -278,7 +288,7 @@ final class HttpLoad {
                         conn = null;
                     }
                 }
-                done.add(new Request(kind, id, t0, System.nanoTime(), outcome, status, pid, detail));
+                done.add(new Request(kind, id, t0, System.nanoTime(), outcome, status, pid, worker, detail));
                 if (outcome.failed()) {
                     Thread.sleep(config.failurePause.toMillis());
                 }
@@ -302,12 +312,13 @@ final class HttpLoad {
         }
     }
 
-    record Response(int status, boolean close, long pid, String body) {
+    record Response(int status, boolean close, long pid, long worker, String body) {
     }
 
     /** One non-blocking connection with its own selector, so every wait has the request's deadline. */
     static final class Connection implements AutoCloseable {
         private static final Pattern PID = Pattern.compile("pid=(\\d+)");
+        private static final Pattern WORKER = Pattern.compile("worker=(\\d+)");
         private final SocketChannel channel;
         private final Selector selector;
         private final ByteBuffer in = ByteBuffer.allocate(64 * 1024);
@@ -386,8 +397,7 @@ final class HttpLoad {
                     got += fill(deadline, got);
                 }
                 String body = new String(in.array(), bodyStart, length, StandardCharsets.UTF_8);
-                Matcher m = PID.matcher(body);
-                return new Response(Integer.parseInt(statusLine[1]), close, m.find() ? Long.parseLong(m.group(1)) : -1,
+                return new Response(Integer.parseInt(statusLine[1]), close, number(PID, body), number(WORKER, body),
                         body);
             } catch (IOException e) {
                 throw new Failure(classify(e, false), describe(e) + (got > 0 ? " after " + got + " response bytes" : ""));
@@ -459,6 +469,11 @@ final class HttpLoad {
             }
         }
 
+        private static long number(Pattern p, String body) {
+            Matcher m = p.matcher(body);
+            return m.find() ? Long.parseLong(m.group(1)) : -1;
+        }
+
         private static int indexOf(ByteBuffer buf, String s) {
             byte[] a = buf.array();
             outer:
@@ -476,6 +491,19 @@ final class HttpLoad {
         private static String quote(String s) {
             return "\"" + (s.length() > 60 ? s.substring(0, 60) + "..." : s) + "\"";
         }
+    }
+
+    /**
+     * Whether {@code r} was served by generation g-1 and finished after generation g took over, when the old one had
+     * its stop signal: {@code swaps.get(i)} is the time generation i+2 took over from {@code pids.get(i)}.
+     */
+    static boolean spansASwap(Request r, List<Long> swaps, List<Long> pids) {
+        for (int i = 0; i < swaps.size(); i++) {
+            if (r.pid() == pids.get(i) && r.startNanos() < swaps.get(i) && r.endNanos() > swaps.get(i)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The exact outcome of an I/O error; the JDK only tells them apart by type and message. */
@@ -542,6 +570,13 @@ final class HttpLoad {
         List<Long> pids() {
             LinkedHashSet<Long> out = new LinkedHashSet<>();
             requests.stream().filter(r -> r.outcome == Outcome.OK && r.pid >= 0).forEach(r -> out.add(r.pid));
+            return List.copyOf(out);
+        }
+
+        /** The distinct {@code worker=} values that answered successfully, in the order each first answered. */
+        List<Long> workers() {
+            LinkedHashSet<Long> out = new LinkedHashSet<>();
+            requests.stream().filter(r -> r.outcome == Outcome.OK && r.worker >= 0).forEach(r -> out.add(r.worker));
             return List.copyOf(out);
         }
 

@@ -181,9 +181,24 @@ class HttpLoadTest {
         Result r = quick(server.target()).maxRequests(12).run();
         assertEquals(Map.of(Outcome.OK, 12L), r.counts(), r.toString());
         assertEquals(List.of(100L, 200L), r.pids());
+        assertEquals(List.of(), r.workers(), "no worker= in the body");
         assertEquals(1, server.connections.get(), "keep-alive: one connection for all requests");
         assertTrue(r.p99().compareTo(Duration.ZERO) > 0);
         assertTrue(server.requests.get(0).startsWith("GET / HTTP/1.1\r\nHost: 127.0.0.1:"), server.requests.get(0));
+    }
+
+    @Test
+    void aPreforkingServersWorkerIsReportedBesideItsMaster() throws Exception {
+        AtomicInteger answered = new AtomicInteger();
+        server = Scripted.tcp(c -> {
+            while (c.request() != null) {
+                String body = "pid=7 worker=" + (answered.incrementAndGet() <= 2 ? 8 : 9) + " gen=1\n";
+                c.send("HTTP/1.1 200 OK\r\nContent-Length: " + body.length() + "\r\n\r\n" + body);
+            }
+        });
+        Result r = quick(server.target()).maxRequests(4).run();
+        assertEquals(List.of(7L), r.pids());
+        assertEquals(List.of(8L, 9L), r.workers());
     }
 
     @Test

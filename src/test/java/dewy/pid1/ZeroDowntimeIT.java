@@ -13,8 +13,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -27,24 +25,12 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class ZeroDowntimeIT {
     private static final Path APP = Path.of("docker/examples/python/app.py").toAbsolutePath();
-    private static final Pattern READY = Pattern.compile("msg=\"generation ready\" generation=(\\d+) pid=(\\d+)");
 
     @TempDir
     Path tmp;
 
-    /** generation number to pid, from dewy's "generation ready" lines. */
-    private static long readyPid(Dewy dewy, int generation) {
-        Matcher m = READY.matcher(dewy.log());
-        while (m.find()) {
-            if (Integer.parseInt(m.group(1)) == generation) {
-                return Long.parseLong(m.group(2));
-            }
-        }
-        throw new AssertionError("generation " + generation + " never ready:\n" + dewy.log());
-    }
-
     private static void awaitServedBy(HttpLoad load, long pid) {
-        Dewy.await("a response from pid " + pid, Duration.ofSeconds(15), () -> load.snapshot().pids().contains(pid));
+        load.awaitServedBy(pid, Duration.ofSeconds(15));
     }
 
     private Dewy start(String port, String... appArgs) throws Exception {
@@ -60,7 +46,7 @@ class ZeroDowntimeIT {
     void twentyRestartsUnderNonstopLoadFailNoRequest() throws Exception {
         int port = StarterIT.freePort();
         try (Dewy dewy = start("127.0.0.1:" + port)) {
-            List<Long> pids = new ArrayList<>(List.of(readyPid(dewy, 1)));
+            List<Long> pids = new ArrayList<>(List.of(dewy.readyPid(1)));
             List<Long> swaps = new ArrayList<>();
             HttpLoad load = HttpLoad.to(Target.tcp("127.0.0.1", port)).keepAlive(2).oneShot(2)
                     .longRequests(2, Duration.ofMillis(1500)).deadline(Duration.ofSeconds(150))
@@ -71,7 +57,7 @@ class ZeroDowntimeIT {
                     dewy.signal(Signals.SIGUSR1);
                     dewy.awaitLog("msg=restarted generation=" + g + " ", 1, Duration.ofSeconds(15));
                     swaps.add(System.nanoTime());
-                    long pid = readyPid(dewy, g);
+                    long pid = dewy.readyPid(g);
                     pids.add(pid);
                     awaitServedBy(load, pid);
                     dewy.awaitLog("msg=\"generation exited\" generation=" + (g - 1) + " ", 1, Duration.ofSeconds(15));
@@ -86,22 +72,12 @@ class ZeroDowntimeIT {
                 assertEquals(21, pids.stream().distinct().count());
                 // requests that outlast a restart: begun on a generation, answered after it was told to stop
                 long spanning = result.only(Kind.LONG).requests.stream()
-                        .filter(r -> r.outcome() == Outcome.OK && spansASwap(r, swaps, pids)).count();
+                        .filter(r -> r.outcome() == Outcome.OK && HttpLoad.spansASwap(r, swaps, pids)).count();
                 assertTrue(spanning > 0, "no long request was in flight across a swap: " + result);
             }
             assertTrue(dewy.log().contains("msg=\"generation exited\" generation=20 "), dewy.log());
             assertEquals(0, dewy.countLog("restart failed"), dewy.log());
         }
-    }
-
-    /** Served by generation g-1 and finished after generation g took over (the old one had its TERM by then). */
-    private static boolean spansASwap(HttpLoad.Request r, List<Long> swaps, List<Long> pids) {
-        for (int i = 0; i < swaps.size(); i++) {
-            if (r.pid() == pids.get(i) && r.startNanos() < swaps.get(i) && r.endNanos() > swaps.get(i)) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** A new generation that crashes on start, then one that never gets ready: the old one serves throughout. */
@@ -116,7 +92,7 @@ class ZeroDowntimeIT {
         try (Dewy dewy = Dewy.start(Mode.PID1, tmp, "--port", "127.0.0.1:" + port, "--ready", "notify",
                 "--ready-timeout", "2s", "--grace-period", "10s", "--", "/bin/sh", "-c", script).awaitStarted()) {
             dewy.awaitLog("msg=\"generation ready\" generation=1 ", 1, Duration.ofSeconds(20));
-            long first = readyPid(dewy, 1);
+            long first = dewy.readyPid(1);
             HttpLoad load = HttpLoad.to(Target.tcp("127.0.0.1", port)).keepAlive(2).oneShot(2)
                     .deadline(Duration.ofSeconds(60)).maxRequests(1_000_000).start();
             HttpLoad.Result result;
@@ -159,11 +135,11 @@ class ZeroDowntimeIT {
                     .maxRequests(1_000_000).start();
             HttpLoad.Result result;
             try {
-                awaitServedBy(load, readyPid(dewy, 1));
+                awaitServedBy(load, dewy.readyPid(1));
                 for (int g = 2; g <= 4; g++) {
                     dewy.signal(Signals.SIGUSR1);
                     dewy.awaitLog("msg=restarted generation=" + g + " ", 1, Duration.ofSeconds(15));
-                    awaitServedBy(load, readyPid(dewy, g));
+                    awaitServedBy(load, dewy.readyPid(g));
                 }
             } finally {
                 result = load.stop();
