@@ -101,7 +101,7 @@ public final class Supervisor {
     public void start() {
         restarts.submit(RestartRequest.of(RestartRequest.Reason.START));
         Log.debug("arguments", "argv", String.join(" ", config.command())); // only at debug: secrets
-        afterEvent();
+        publish(); // the loop's first turn reaps and ticks: dewy's own start-up lines come first
     }
 
     /**
