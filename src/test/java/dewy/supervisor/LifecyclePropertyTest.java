@@ -70,7 +70,7 @@ class LifecyclePropertyTest {
 
     @Test
     void theLifecycleInvariantsHoldAfterEveryStep() {
-        qt().withExamples(1500).withShrinkCycles(2000)
+        qt().withExamples(Integer.getInteger("dewy.property.examples", 1500)).withShrinkCycles(2000)
                 .forAll(steps(), booleans().all(), booleans().all())
                 .checkAssert((steps, sockets, unlimited) -> new Run(sockets, unlimited).play(steps));
     }
