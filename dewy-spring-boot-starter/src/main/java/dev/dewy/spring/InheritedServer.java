@@ -40,7 +40,7 @@ class InheritedServer {
             if (tomcatConnector != null) {
                 TomcatSupport.stopAccepting(tomcatConnector, IDLE, MAX_WAIT);
             } else if (jettyServer != null) {
-                JettySupport.stopAccepting(jettyServer);
+                JettySupport.stopAccepting(jettyServer, IDLE, MAX_WAIT);
             }
         } catch (RuntimeException | LinkageError | java.io.IOException e) {
             LOG.warn("could not stop accepting on the socket dewy holds before the graceful shutdown: " + e, e);
