@@ -11,7 +11,9 @@ import java.util.concurrent.locks.LockSupport;
 import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.io.IdleTimeout;
 import org.eclipse.jetty.server.AbstractConnector;
+import org.eclipse.jetty.server.ConnectionFactory;
 import org.eclipse.jetty.server.Connector;
+import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 
@@ -21,8 +23,8 @@ import org.eclipse.jetty.server.ServerConnector;
  * thread, which for the inherited channel points stdout and stderr at /dev/null for the rest of the drain; an
  * interrupt that lands just as {@code accept} returns also leaves the accepted connection open and unserved. So
  * before the graceful shutdown the channel is closed here, with stdout and stderr kept (a connection accepted at that
- * moment is still served); then the connector shuts down, which makes Jetty answer {@code Connection: close}, and
- * the connections this process holds are served until each is closed or idle. Spring's graceful shutdown waits
+ * moment is still served); then every response says {@code Connection: close}, and the connections this process
+ * holds are served until each is closed or idle, before the connector shuts down. Spring's graceful shutdown waits
  * only for requests in progress: without that wait, a kept-alive connection whose next request was on its way
  * when the last request ended would be closed unanswered.
  */
@@ -39,9 +41,9 @@ final class JettySupport {
     }
 
     /**
-     * Before Spring's graceful shutdown: stop accepting here, with stdout kept; once the acceptors are past their
-     * last accept, shut the connector down (Jetty then answers with {@code Connection: close}) and let every
-     * connection this process holds end or go idle.
+     * Before Spring's graceful shutdown: stop accepting here, with stdout kept; turn off persistent connections
+     * ({@code Connection: close} from then on), let every connection this process holds end or go idle, and shut
+     * the connector down once the acceptors are past their last accept.
      */
     static void stopAccepting(Object server, Duration idle, Duration max) throws IOException {
         long end = System.nanoTime() + max.toNanos();
@@ -57,10 +59,17 @@ final class JettySupport {
                         LockSupport.parkNanos(100_000);
                     }
                 }
-                sc.shutdown();
+                for (ConnectionFactory f : sc.getConnectionFactories()) {
+                    if (f instanceof HttpConnectionFactory h) {
+                        h.getHttpConfiguration().setPersistentConnectionsEnabled(false); // Connection: close
+                    }
+                }
                 while (System.nanoTime() < end && busy(sc, idle)) {
                     LockSupport.parkNanos(5_000_000);
                 }
+                // Only now: a response under way when Jetty shuts down keeps its keep-alive header, and Jetty then
+                // closes its connection after it, under the client's next request.
+                sc.shutdown();
             }
         }
     }
