@@ -33,7 +33,7 @@ class ZeroDowntimeIT {
     Path tmp;
 
     /** generation number to pid, from dewy's "generation ready" lines. */
-    private static long readyPid(Dewy dewy, int generation) {
+    static long readyPid(Dewy dewy, int generation) {
         Matcher m = READY.matcher(dewy.log());
         while (m.find()) {
             if (Integer.parseInt(m.group(1)) == generation) {
@@ -43,7 +43,7 @@ class ZeroDowntimeIT {
         throw new AssertionError("generation " + generation + " never ready:\n" + dewy.log());
     }
 
-    private static void awaitServedBy(HttpLoad load, long pid) {
+    static void awaitServedBy(HttpLoad load, long pid) {
         Dewy.await("a response from pid " + pid, Duration.ofSeconds(15), () -> load.snapshot().pids().contains(pid));
     }
 
@@ -95,7 +95,7 @@ class ZeroDowntimeIT {
     }
 
     /** Served by generation g-1 and finished after generation g took over (the old one had its TERM by then). */
-    private static boolean spansASwap(HttpLoad.Request r, List<Long> swaps, List<Long> pids) {
+    static boolean spansASwap(HttpLoad.Request r, List<Long> swaps, List<Long> pids) {
         for (int i = 0; i < swaps.size(); i++) {
             if (r.pid() == pids.get(i) && r.startNanos() < swaps.get(i) && r.endNanos() > swaps.get(i)) {
                 return true;
