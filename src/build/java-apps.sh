@@ -5,12 +5,12 @@
 # the Spring Boot example and its variants (Boot 4, Jetty) and the plain Jetty 12 app. The same Maven, settings,
 # local repository and offline mode as the build that runs this.
 #
-#   src/build/java-apps.sh MVN LOCAL_REPO OFFLINE(true|false)
+#   src/build/java-apps.sh MVN LOCAL_REPO offline=(true|false)
 set -eu
 mvn=$1
 repo=$2
 offline=
-[ "$3" = true ] && offline=-o
+[ "$3" = offline=true ] && offline=-o
 cd "$(dirname "$0")/../.."
 "$mvn" -B -q $offline -Dmaven.repo.local="$repo" -f clients/pom.xml install
 # clean: spring-boot:repackage keeps a jar it already repackaged, with the starter it had then
