@@ -10,6 +10,11 @@ example app (docker/examples/python/app.py), in three variants:
   baseline  the same app binding the port itself (`--bind`); a restart is TERM, wait for the exit, spawn again, wait
             for READY=1 (the harness owns the notify socket). Requests fail while nobody listens.
 
+With --jar APP.jar (the Spring Boot example, bench/spring-boot.sh) the app is that jar on the JVM instead: under
+dewy `--port 127.0.0.1:P=0 --success-exit-status 143 -- java -jar APP.jar` (the starter takes fd 0 and sends
+READY=1), and in the baseline `java -jar APP.jar --server.port=P` binding its port, which the starter also announces
+with READY=1 when NOTIFY_SOCKET is set. The app's own ready time is then not measured apart.
+
 Per restart: t0 = CLOCK_MONOTONIC right before the signal; "old gone" = the old generation's pidfd turns readable
 (it has exited); "new ready" = dewy's `generation ready` log line (dewy) or the READY=1 datagram (baseline). The
 restart window is t0 until both happened. Under dewy, between restarts, one more instance of the app is started by
@@ -156,8 +161,12 @@ def run_dewy(a, tmp, name="dewy", with_load=True):
                       "the dewy half cannot run")
     port = free_port()
     errpath = os.path.join(a.logdir, f"restart-{name}.stderr")
-    cmd = UNSHARE + [dewy, "server", "--port", f"127.0.0.1:{port}", "--ready", "notify", "--ready-timeout", "20s",
-                     "--grace-period", "10s", "--", PY, APP]
+    if a.jar:
+        cmd = UNSHARE + [dewy, "server", "--port", f"127.0.0.1:{port}=0", "--ready", "notify", "--ready-timeout",
+                         "120s", "--grace-period", "30s", "--success-exit-status", "143", "--", "java", "-jar", a.jar]
+    else:
+        cmd = UNSHARE + [dewy, "server", "--port", f"127.0.0.1:{port}", "--ready", "notify", "--ready-timeout",
+                         "20s", "--grace-period", "10s", "--", PY, APP]
     with open(errpath, "wb") as err:
         p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=err, stderr=err, env=variant_env())
     init = wait_for_child(p.pid, 10)
@@ -165,10 +174,10 @@ def run_dewy(a, tmp, name="dewy", with_load=True):
     try:
         if init is None:
             raise Bounded("no dewy process under unshare")
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + a.start_bound
         while not http_ok(port):
             if time.monotonic() > deadline or p.poll() is not None:
-                raise Bounded(f"dewy's first generation did not serve within 30 s (see {errpath})")
+                raise Bounded(f"dewy's first generation did not serve within {a.start_bound:.0f} s (see {errpath})")
             time.sleep(0.05)
         load = Load(port, a.load_bound, a.logdir, name) if with_load else None
         windows, signal_wall, app_ready = [], [], []
@@ -184,11 +193,12 @@ def run_dewy(a, tmp, name="dewy", with_load=True):
                 signal_wall.append(time.time_ns())
                 t0 = time.monotonic_ns()
                 os.kill(init, signal.SIGUSR1)
-                windows.append((t0, await_exit(old, 30)))
+                windows.append((t0, await_exit(old, a.start_bound)))
                 # Between restarts, the app's own ready time under the same conditions (with or without the
                 # load), so that both share whatever else the machine is doing.
                 time.sleep(a.interval / 2)
-                app_ready.append(ready_once(tmp, f"{name}-{i}"))
+                if not a.jar:
+                    app_ready.append(ready_once(tmp, f"{name}-{i}"))
                 time.sleep(a.interval / 2)
         finally:
             records = load.stop() if load else []
@@ -233,7 +243,8 @@ def run_baseline(a, tmp):
     env = variant_env()
     env["NOTIFY_SOCKET"] = path
     errlog = open(os.path.join(a.logdir, "restart-baseline.stderr"), "wb")
-    cmd = [PY, APP, "--bind", f"127.0.0.1:{port}"]
+    cmd = (["java", "-jar", a.jar, f"--server.port={port}", "--server.address=127.0.0.1"] if a.jar
+           else [PY, APP, "--bind", f"127.0.0.1:{port}"])
 
     def spawn():
         return subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=errlog, stderr=errlog)
@@ -241,7 +252,7 @@ def run_baseline(a, tmp):
     out = {"cmd": cmd, "port": port}
     app = spawn()
     try:
-        await_datagram(nsock, "READY=1", 30)
+        await_datagram(nsock, "READY=1", a.start_bound)
         load = Load(port, a.load_bound, a.logdir, "baseline")
         windows, new_ready = [], []
         try:
@@ -252,7 +263,7 @@ def run_baseline(a, tmp):
                 app.wait(30)
                 gone = time.monotonic_ns()
                 app = spawn()
-                ready = await_datagram(nsock, "READY=1", 30)
+                ready = await_datagram(nsock, "READY=1", a.start_bound)
                 new_ready.append((ready - gone) / MS)
                 windows.append((t0, gone, ready))
                 time.sleep(a.interval)
@@ -302,6 +313,8 @@ def main():
     ap.add_argument("--interval", type=float, default=0.5, help="load-only seconds before and between restarts")
     ap.add_argument("--variants", default="dewy,dewy_idle,baseline")
     ap.add_argument("--bound", type=float, default=300, help="seconds for the whole benchmark")
+    ap.add_argument("--jar", help="a Spring Boot jar with dewy's starter instead of the Python example")
+    ap.add_argument("--start-bound", type=float, default=30, help="seconds for one start of the app")
     ap.add_argument("--logdir", required=True)
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
@@ -313,7 +326,7 @@ def main():
     signal.signal(signal.SIGALRM, out_of_time)
     signal.alarm(int(a.bound))
     tmp = tempfile.mkdtemp(prefix="dewy-restart-")
-    out = {"restarts": a.restarts, "interval_s": a.interval, "app": APP, "load": "lib/loadgen.py: 2 keep-alive + "
+    out = {"restarts": a.restarts, "interval_s": a.interval, "app": a.jar or APP, "load": "lib/loadgen.py: 2 keep-alive + "
            "2 one-shot client threads, one process", "variants": {}}
     failed = False
     try:

@@ -1,14 +1,11 @@
 package dewy.container;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Set;
-import java.util.TreeSet;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.testcontainers.DockerClientFactory;
@@ -67,14 +64,7 @@ class SpringBootContainerIT {
                 dewy.awaitLog("msg=\"generation exited\" generation=" + (gen - 1) + " ", 1, Duration.ofSeconds(60));
             }
             HelloLoad.Result result = load.finish();
-            assertFalse(result.bounded(), "the client ran out of requests or time before the last restart");
-            assertEquals(0, result.failed(), "failed requests: " + result.firstFailure());
-            assertTrue(result.ok() > 100, "the client kept asking: " + result.ok());
-            Set<Integer> expected = new TreeSet<>();
-            for (int g = 1; g <= RESTARTS + 1; g++) {
-                expected.add(g);
-            }
-            assertEquals(expected, result.generations(), "every generation served");
+            result.assertNoFailureAndEveryGeneration(RESTARTS + 1);
             DewyContainer.Stopped stopped = dewy.dockerStop(60);
             assertEquals(0, stopped.exitCode(), "the JVM's 143 counts as 0: " + dewy.dewyLog());
             assertTrue(dewy.dewyLog().contains("code=143 counts_as=0"), dewy.dewyLog());
