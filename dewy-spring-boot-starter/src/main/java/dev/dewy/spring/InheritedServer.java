@@ -15,8 +15,11 @@ class InheritedServer {
 
     /** A connection idle this long during the drain is left to the server's stop, as the examples do. */
     static final java.time.Duration IDLE = java.time.Duration.ofSeconds(1);
-    /** The longest the drain before Spring's graceful shutdown waits for the connections; that one waits on. */
-    static final java.time.Duration MAX_WAIT = java.time.Duration.ofSeconds(10);
+    /**
+     * The longest the drain before Spring's graceful shutdown waits for the connections (Spring's own default for
+     * a shutdown phase); that one waits on for the requests still in progress.
+     */
+    static final java.time.Duration MAX_WAIT = java.time.Duration.ofSeconds(30);
 
     private volatile Object tomcatConnector;
     private volatile Object jettyServer;

@@ -80,12 +80,19 @@ final class TomcatSupport {
         }
     }
 
-    /** A connection is busy until it is closed or has neither read nor written for {@code idle}. */
+    /**
+     * A connection is busy while a request is in progress on it (a processor is attached: a long request keeps
+     * its kept-alive connection, whose next request must find Tomcat unpaused), and until it is closed or has
+     * neither read nor written for {@code idle}.
+     */
     private static boolean busy(AbstractEndpoint<?, ?> endpoint, Duration idle) {
         long now = System.currentTimeMillis();
         for (SocketWrapperBase<?> w : endpoint.getConnections()) {
             if (w.isClosed()) {
                 continue;
+            }
+            if (w.getCurrentProcessor() != null) {
+                return true;
             }
             if (!(w instanceof NioEndpoint.NioSocketWrapper n)
                     || now - Math.max(n.getLastRead(), n.getLastWrite()) < idle.toMillis()) {
