@@ -8,7 +8,10 @@ import java.lang.reflect.Method;
 import java.nio.channels.ServerSocketChannel;
 import java.time.Duration;
 import java.util.concurrent.locks.LockSupport;
+import org.apache.catalina.Container;
 import org.apache.catalina.connector.Connector;
+import org.apache.catalina.core.StandardContext;
+import org.apache.catalina.core.StandardWrapper;
 import org.apache.tomcat.util.net.AbstractEndpoint;
 import org.apache.tomcat.util.net.Acceptor;
 import org.apache.tomcat.util.net.NioEndpoint;
@@ -75,24 +78,38 @@ final class TomcatSupport {
             }
         }
         // connections accepted before the close: served, each answered with Connection: close
-        while (System.nanoTime() < end && busy(endpoint, idle)) {
+        while (System.nanoTime() < end && (serving(connector) || busy(endpoint, idle))) {
             LockSupport.parkNanos(5_000_000);
         }
     }
 
     /**
-     * A connection is busy while a request is in progress on it (a processor is attached: a long request keeps
-     * its kept-alive connection, whose next request must find Tomcat unpaused), and until it is closed or has
-     * neither read nor written for {@code idle}.
+     * Whether a request is in progress (a servlet allocated, or an async request): a long request's kept-alive
+     * connection sends its next request after it, which must find Tomcat unpaused. Spring Boot's graceful shutdown
+     * asks the same.
      */
+    private static boolean serving(Connector connector) {
+        for (Container host : connector.getService().getContainer().findChildren()) {
+            for (Container context : host.findChildren()) {
+                if (context instanceof StandardContext c && c.getInProgressAsyncCount() > 0) {
+                    return true;
+                }
+                for (Container wrapper : context.findChildren()) {
+                    if (wrapper instanceof StandardWrapper w && w.getCountAllocated() > 0) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
+    }
+
+    /** A connection is busy until it is closed or has neither read nor written for {@code idle}. */
     private static boolean busy(AbstractEndpoint<?, ?> endpoint, Duration idle) {
         long now = System.currentTimeMillis();
         for (SocketWrapperBase<?> w : endpoint.getConnections()) {
             if (w.isClosed()) {
                 continue;
-            }
-            if (w.getCurrentProcessor() != null) {
-                return true;
             }
             if (!(w instanceof NioEndpoint.NioSocketWrapper n)
                     || now - Math.max(n.getLastRead(), n.getLastWrite()) < idle.toMillis()) {
