@@ -27,9 +27,9 @@ run() { # JAVA CP ARG -> "uptime_ms rss_kb classes" medians over 10
   local java=$1 cp=$2 arg=$3 ups=() rss=() cls=()
   for i in $(seq 1 10); do
     sock=$work/n$i.sock; rm -f "$sock"
-    python3 -c "$recv" "$sock" & r=$!; sleep 0.2
+    if [ "$arg" = none ]; then python3 -c 'import time' & r=$!; else python3 -c "$recv" "$sock" & r=$!; sleep 0.2; fi
     out=$(NOTIFY_SOCKET=$sock "$java" -XX:+UseSerialGC --enable-native-access=ALL-UNNAMED -Xlog:class+load=info:file=$work/cl.log \
-      -cp "$work:$cp" Send "$arg" 2>/dev/null)
+      -cp "$work:$cp" Send "$arg" 2>"$work/err") || { kill $r; cat "$work/err" >&2; exit 1; }
     wait $r
     ups+=("${out% *}"); rss+=("${out#* }"); cls+=("$(wc -l <"$work/cl.log")")
   done
@@ -44,6 +44,8 @@ run() { # JAVA CP ARG -> "uptime_ms rss_kb classes" medians over 10
   echo
   echo "| transport | JDK | jars added | start to READY=1 sent | VmRSS | classes loaded |"
   echo "|---|---|---:|---:|---:|---:|"
+  echo "| nothing sent (the JVM and this program alone) | 17 | | $(run "$J17" "$app" none) |"
+  echo "| nothing sent | 25 | | $(run "$J25" "$app" none) |"
   echo "| dewy-app, jnr-ffi (reflection binding) | 17 | $(size "$app:$jnr") | $(run "$J17" "$app:$jnr" dewy-app) |"
   echo "| jnr-unixsocket \`UnixDatagramChannel\` | 17 | $(size "$uds") | $(run "$J17" "$uds" uds) |"
   echo "| dewy-app, java.lang.foreign (multi-release class) | 25 | $(size "$app") | $(run "$J25" "$app" dewy-app) |"
