@@ -9,6 +9,7 @@
 #   bench/run.sh --containers    step 7 alone: report in bench/results/containers.md, raw data in raw-containers/
 #   bench/run.sh --deploy        step 8 alone (bench/deploy.sh): report in bench/results/deploy.md, raw in raw-deploy/
 #   bench/run.sh --prefork       step 9 alone: report in bench/results/prefork.md, raw data in raw-prefork/
+#   bench/run.sh --spring-boot   the Spring Boot example's restarts alone (bench/spring-boot.sh): spring-boot.md
 #
 # Needs root (unshare --pid), tini, hyperfine, python3 (/usr/bin/python3), GNU env; JDK 25 is optional (JAVA25);
 # the in-container step needs a Docker engine (DOCKER_HOST) holding DEWY_IMAGE (default dewy:test) and gcc; step 9
@@ -25,11 +26,15 @@ for a in "$@"; do
     --containers) only=containers ;;
     --deploy) only=deploy ;;
     --prefork) only=prefork ;;
-    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --spring-boot) only=spring-boot ;;
+    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown argument $a (try --help)" >&2; exit 2 ;;
   esac
 done
 
+if [ "$only" = spring-boot ]; then
+  if [ $quick = 1 ]; then exec "$here/spring-boot.sh" --quick; else exec "$here/spring-boot.sh"; fi
+fi
 if [ "$only" = deploy ]; then
   if [ $quick = 1 ]; then exec "$here/deploy.sh" --quick; else exec "$here/deploy.sh"; fi
 fi

@@ -7,7 +7,9 @@
 #   docker/base-image.sh        build unless the engine already has this recipe's image (docker image inspect)
 #
 # Needs: a running engine (docker/engine.sh start), the JDK at JDK (default /usr/lib/jvm/java-17-openjdk-amd64),
-# busybox-static, tini, coreutils. BASE_IMAGE overrides the tag (default dewy-base:17).
+# busybox-static, tini, coreutils. BASE_IMAGE overrides the tag (default dewy-base:17); EXTRA_MODULES adds JDK
+# modules (the Spring Boot example's image: java.desktop,java.naming,java.sql,java.xml,java.instrument,
+# java.security.jgss, see .ci/run).
 set -eu
 tag=${BASE_IMAGE:-dewy-base:17}
 jdk=${JDK:-/usr/lib/jvm/java-17-openjdk-amd64}
@@ -15,6 +17,7 @@ jdk=${JDK:-/usr/lib/jvm/java-17-openjdk-amd64}
 # jdk.httpserver, pull deploys and notifiers java.net.http; the rest are the usual minimum for a server (zip file
 # systems, TLS with EC keys).
 modules=java.base,java.logging,java.management,jdk.unsupported,jdk.zipfs,jdk.crypto.ec,jdk.httpserver,java.net.http
+modules=$modules${EXTRA_MODULES:+,$EXTRA_MODULES}
 here=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
 
 for f in "$jdk/bin/jlink" /bin/busybox /usr/bin/tini-static /usr/bin/env; do
@@ -29,7 +32,7 @@ env --block-signal=1 true 2>/dev/null || {
 }
 
 # The cache key: this script, the JDK build and the binaries copied in. Same key, same image: nothing to do.
-recipe=$( { cat "$0" "$jdk/release"; sha256sum /bin/busybox /usr/bin/tini-static /usr/bin/env; } \
+recipe=$( { cat "$0" "$jdk/release"; echo "$modules"; sha256sum /bin/busybox /usr/bin/tini-static /usr/bin/env; } \
   | sha256sum | cut -c1-16)
 if [ "$(docker image inspect -f '{{index .Config.Labels "dewy.base.recipe"}}' "$tag" 2>/dev/null)" = "$recipe" ]; then
   echo "base-image: $tag is up to date (recipe $recipe)" >&2

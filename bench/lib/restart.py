@@ -10,6 +10,11 @@ example app (docker/examples/python/app.py), in three variants:
   baseline  the same app binding the port itself (`--bind`); a restart is TERM, wait for the exit, spawn again, wait
             for READY=1 (the harness owns the notify socket). Requests fail while nobody listens.
 
+With --jar APP.jar (the Spring Boot example, bench/spring-boot.sh) the app is that jar on the JVM instead: under
+dewy `--port 127.0.0.1:P=0 --success-exit-status 143 -- java -jar APP.jar` (the starter takes fd 0 and sends
+READY=1), and in the baseline `java -jar APP.jar --server.port=P` binding its port, which the starter also announces
+with READY=1 when NOTIFY_SOCKET is set. The app's own ready time is then not measured apart.
+
 With --variants SERVER_SUPERVISOR,... it runs real preforking servers instead (Debian's gunicorn and uWSGI, a master
 and 3 sync workers each, serving src/test/python/prefork_app.py, the tests' app), under the same load plus one
 client of slow requests (/sleep?ms=N, longer than a restart), each under two supervisors in the same run:
@@ -177,7 +182,7 @@ def dewy_supports_port(dewy):
     return b"--port" in r.stdout + r.stderr
 
 
-def restart_loop(a, init, sig, between=None, jitter=0.0):
+def restart_loop(a, init, sig, between=None, jitter=0.0, bound=30):
     """a.restarts restarts: each waits until `init` has one live child (the last restart's old generation is gone),
     sends `sig` to `init` and waits for that child to exit, then runs between(i) (default: sleep a.interval plus a
     seeded random 0..jitter s, so that the restarts fall at every phase of the slow requests). Returns
@@ -187,7 +192,7 @@ def restart_loop(a, init, sig, between=None, jitter=0.0):
     windows, signal_wall = [], []
     a.old_pids = []
     for i in range(a.restarts):
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + bound
         while len(live_children(init)) != 1:
             if time.monotonic() > deadline:
                 raise Bounded(f"restart {i + 1}: {init} has {live_children(init)} as children, not one")
@@ -198,7 +203,7 @@ def restart_loop(a, init, sig, between=None, jitter=0.0):
         signal_wall.append(time.time_ns())
         t0 = time.monotonic_ns()
         os.kill(init, sig)
-        windows.append((t0, await_exit(old, 30)))
+        windows.append((t0, await_exit(old, bound)))
         if between:
             between(i)
         else:
@@ -221,8 +226,12 @@ def run_dewy(a, tmp, name="dewy", with_load=True):
                       "the dewy half cannot run")
     port = free_port()
     errpath = os.path.join(a.logdir, f"restart-{name}.stderr")
-    cmd = UNSHARE + [dewy, "server", "--port", f"127.0.0.1:{port}", "--ready", "notify", "--ready-timeout", "20s",
-                     "--grace-period", "10s", "--", PY, APP]
+    if a.jar:
+        cmd = UNSHARE + [dewy, "server", "--port", f"127.0.0.1:{port}=0", "--ready", "notify", "--ready-timeout",
+                         "120s", "--grace-period", "30s", "--success-exit-status", "143", "--", "java", "-jar", a.jar]
+    else:
+        cmd = UNSHARE + [dewy, "server", "--port", f"127.0.0.1:{port}", "--ready", "notify", "--ready-timeout",
+                         "20s", "--grace-period", "10s", "--", PY, APP]
     with open(errpath, "wb") as err:
         p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=err, stderr=err, env=variant_env())
     init = wait_for_child(p.pid, 10)
@@ -230,7 +239,7 @@ def run_dewy(a, tmp, name="dewy", with_load=True):
     try:
         if init is None:
             raise Bounded("no dewy process under unshare")
-        await_serving(p, port, errpath)
+        await_serving(p, port, errpath, a.start_bound)
         load = Load(port, a.load_bound, a.logdir, name) if with_load else None
         app_ready = []
 
@@ -238,12 +247,13 @@ def run_dewy(a, tmp, name="dewy", with_load=True):
             # Between restarts, the app's own ready time under the same conditions (with or without the load), so
             # that both share whatever else the machine is doing.
             time.sleep(a.interval / 2)
-            app_ready.append(ready_once(tmp, f"{name}-{i}"))
+            if not a.jar:
+                app_ready.append(ready_once(tmp, f"{name}-{i}"))
             time.sleep(a.interval / 2)
 
         try:
             time.sleep(a.interval)
-            windows, signal_wall = restart_loop(a, init, signal.SIGUSR1, own_ready_time)
+            windows, signal_wall = restart_loop(a, init, signal.SIGUSR1, own_ready_time, bound=a.start_bound)
         finally:
             records = load.stop() if load else []
         out["app_ready_ms"] = summary(app_ready)
@@ -287,7 +297,8 @@ def run_baseline(a, tmp):
     env = variant_env()
     env["NOTIFY_SOCKET"] = path
     errlog = open(os.path.join(a.logdir, "restart-baseline.stderr"), "wb")
-    cmd = [PY, APP, "--bind", f"127.0.0.1:{port}"]
+    cmd = (["java", "-jar", a.jar, f"--server.port={port}", "--server.address=127.0.0.1"] if a.jar
+           else [PY, APP, "--bind", f"127.0.0.1:{port}"])
 
     def spawn():
         return subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=errlog, stderr=errlog)
@@ -295,7 +306,7 @@ def run_baseline(a, tmp):
     out = {"cmd": cmd, "port": port}
     app = spawn()
     try:
-        await_datagram(nsock, "READY=1", 30)
+        await_datagram(nsock, "READY=1", a.start_bound)
         load = Load(port, a.load_bound, a.logdir, "baseline")
         windows, new_ready = [], []
         try:
@@ -306,7 +317,7 @@ def run_baseline(a, tmp):
                 app.wait(30)
                 gone = time.monotonic_ns()
                 app = spawn()
-                ready = await_datagram(nsock, "READY=1", 30)
+                ready = await_datagram(nsock, "READY=1", a.start_bound)
                 new_ready.append((ready - gone) / MS)
                 windows.append((t0, gone, ready))
                 time.sleep(a.interval)
@@ -459,6 +470,8 @@ def main():
                     "SUPERVISOR dewy, dewy_delay (--ready delay:1s) or start_server")
     ap.add_argument("--slow-ms", type=int, default=2000, help="the slow requests of the preforking variants")
     ap.add_argument("--bound", type=float, default=300, help="seconds for the whole benchmark")
+    ap.add_argument("--jar", help="a Spring Boot jar with dewy's starter instead of the Python example")
+    ap.add_argument("--start-bound", type=float, default=30, help="seconds for one start of the app")
     ap.add_argument("--logdir", required=True)
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
@@ -472,7 +485,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="dewy-restart-")
     prefork = any(n.split("_", 1)[0] in SERVERS for n in a.variants.split(","))
     out = {"restarts": a.restarts, "interval_s": a.interval, "variants": {},
-           "app": os.path.join(PREFORK_APP_DIR, "prefork_app.py") if prefork else APP,
+           "app": os.path.join(PREFORK_APP_DIR, "prefork_app.py") if prefork else a.jar or APP,
            "load": "lib/loadgen.py: 2 keep-alive + 2 one-shot client threads" + (
                f" + 1 slow client (/sleep?ms={a.slow_ms})" if prefork else "") + ", one process"}
     if prefork:

@@ -40,8 +40,10 @@ public final class CommandLine {
                             + "/run/app.sock; add =FD to choose the descriptor (8080=0 for System.inheritedChannel())"),
             new Option("backlog", null, "N", "1024", "listen backlog of the --port sockets"),
             new Option("ready", null, "HOW", "delay:1s",
-                    "when a new generation is ready: notify (it sends READY=1 to NOTIFY_SOCKET), delay:DURATION "
-                            + "(still alive after it), exec:CMD (sh -c CMD exits 0; retried every 200ms)"),
+                    "when a new generation is ready: notify (it sends READY=1 to NOTIFY_SOCKET; the way for JVM "
+                            + "servers: dev.dewy:dewy-app or dewy-spring-boot-starter), delay:DURATION (still alive "
+                            + "after it: a guess, too short or too long for a JVM's start), exec:CMD (sh -c CMD exits "
+                            + "0; retried every 200ms)"),
             new Option("ready-timeout", null, "DURATION", "60s",
                     "a new generation not ready by then is stopped; the running one keeps serving"),
             new Option("signal-group", null, null, "false",

@@ -44,6 +44,19 @@ final class HelloLoad {
             }
             return gens;
         }
+
+        /** Nothing failed, the client ran to the end, and generations 1 to {@code last} each served. */
+        void assertNoFailureAndEveryGeneration(int last) {
+            org.junit.jupiter.api.Assertions.assertFalse(bounded,
+                    "the client ran out of requests or time before the last restart");
+            org.junit.jupiter.api.Assertions.assertEquals(0, failed, "failed requests: " + firstFailure);
+            assertTrue(ok > 100, "the client kept asking: " + ok);
+            Set<Integer> expected = new TreeSet<>();
+            for (int g = 1; g <= last; g++) {
+                expected.add(g);
+            }
+            org.junit.jupiter.api.Assertions.assertEquals(expected, generations(), "every generation served");
+        }
     }
 
     private final AtomicBoolean stop = new AtomicBoolean();

@@ -125,6 +125,19 @@ class ImageConfigTest {
         assertEquals(pomFiles(child(jib, "configuration")), copies);
     }
 
+    /** docker/examples/spring-boot/Dockerfile: the same entrypoint, user and layout, with a Spring Boot app. */
+    @Test
+    void theSpringBootExampleDockerfileRunsTheSameEntrypoint() throws Exception {
+        List<String> spring = Arrays.asList(Files.readString(Path.of("docker/examples/spring-boot/Dockerfile"))
+                .replace("\\\n", " ").split("\n"));
+        for (String keyword : List.of("ENTRYPOINT", "WORKDIR", "USER")) {
+            assertEquals(dockerfile.stream().filter(l -> l.startsWith(keyword + " ")).toList(),
+                    spring.stream().filter(l -> l.startsWith(keyword + " ")).toList(), keyword);
+        }
+        assertEquals(dockerfile.stream().filter(l -> l.startsWith("COPY target/")).toList(),
+                spring.stream().filter(l -> l.startsWith("COPY target/")).toList());
+    }
+
     // ---- reading the three files ----
 
     /** The pom's extra directories as source (relative to the project) to destination. */
