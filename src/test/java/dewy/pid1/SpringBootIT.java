@@ -70,6 +70,42 @@ class SpringBootIT {
     }
 
     /**
+     * Outside dewy (no socket on fd 0, no NOTIFY_SOCKET, LISTEN_FDS or SERVER_STARTER_PORT) the starter configures
+     * nothing: Spring's own report lists its auto-configuration as not matched, the app binds server.port itself,
+     * no dewy line is logged, and TERM ends the JVM with its own 143.
+     */
+    @Test
+    void outsideDewyTheStarterChangesNothing() throws Exception {
+        int port = StarterIT.freePort();
+        Path out = tmp.resolve("app.out");
+        ProcessBuilder pb = new ProcessBuilder(Dewy.JAVA, "-jar", JavaApps.jar(JavaApps.BOOT3).toString(),
+                "--server.port=" + port, "--server.address=127.0.0.1", "--debug")
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .redirectErrorStream(true).redirectOutput(out.toFile());
+        for (String name : new String[] {"NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES",
+                "SERVER_STARTER_PORT"}) {
+            pb.environment().remove(name);
+        }
+        Process app = pb.start();
+        try {
+            Dewy.await("the app serving on its own port", Duration.ofSeconds(120),
+                    () -> StarterIT.httpStatus(port, "/") == 200 || !app.isAlive());
+            assertTrue(app.isAlive(), Dewy.read(out));
+            String log = Dewy.read(out);
+            int negative = log.indexOf("Negative matches:");
+            int mine = log.indexOf("DewyAutoConfiguration:\n      Did not match:\n         - no supervisor: no "
+                    + "listening socket on fd 0, no NOTIFY_SOCKET, SERVER_STARTER_PORT or LISTEN_FDS");
+            assertTrue(negative > 0 && mine > negative && log.indexOf("Exclusions:") > mine,
+                    "Spring's conditions report lists the starter as not matched, and why:\n" + log);
+            assertTrue(!log.contains("dewy holds") && !log.contains("READY=1"), log);
+        } finally {
+            app.destroy();
+        }
+        assertTrue(app.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
+        assertEquals(143, app.exitValue(), Dewy.read(out));
+    }
+
+    /**
      * A newcomer's Spring Boot app that binds server.port itself (the starter switched off, as without it) under
      * {@code --port}: it crash-loops with "Port ... already in use", slowly, and dewy's log says why.
      */
