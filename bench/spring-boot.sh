@@ -25,7 +25,7 @@ rm -rf "$raw"; mkdir -p "$raw"
   echo "load_start: $(cut -d' ' -f1-3 /proc/loadavg)"
 } >"$raw/facts.txt"
 timeout --signal=TERM --kill-after=15 2400 /usr/bin/python3 "$here/lib/restart.py" --dewy-home "$DEWY_HOME" \
-  --jar "$jar" --start-bound 120 --restarts "$restarts" --interval 2 --variants dewy,baseline --bound 2300 \
+  --jar "$jar" --start-bound 120 --restarts "$restarts" --interval 2 --variants dewy,dewy_idle,baseline --bound 2300 \
   --logdir "$raw" --out "$raw/restart.json" >&2
 echo "load_end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$raw/facts.txt"
 /usr/bin/python3 "$here/lib/spring_report.py" "$raw" >"$here/results/spring-boot.md"
