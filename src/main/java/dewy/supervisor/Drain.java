@@ -110,6 +110,11 @@ final class Drain {
         phase = Phase.LEFTOVERS;
         leftoversSignalled = false;
         deadline = now + config.gracePeriod().toNanos();
+        for (Generation g : generations.list()) {
+            // As in beginStop: the drain's deadline rules. A leftover's own grace, set a moment earlier when its
+            // leader exited, would otherwise end first and kill its group alone, a turn before the drain's.
+            g.clearDeadline();
+        }
     }
 
     /** A generation's main process exited while ending: the newest one's status is dewy's. */
