@@ -70,7 +70,11 @@ public final class CommandLine {
                     "keep one GENERATION:PID line per live generation here (server-starter's format)"),
             new Option("registry", null, "URL", "none",
                     "deploy new releases by itself: ghr://OWNER/REPO (GitHub Releases) or file:///DIR; "
-                            + "?artifact=NAME&pre-release=true"),
+                            + "?artifact=NAME&pre-release=true&calver=FORMAT"),
+            new Option("slot", 's', "NAME", "none",
+                    "deploy only tags whose build metadata is NAME (v1.2.3+blue for --slot blue): blue/green by tag"),
+            new Option("calver", null, "FORMAT", "none",
+                    "tags are calendar versions in FORMAT, e.g. YYYY.0M0D.MICRO (the registry URL's calver=)"),
             new Option("interval", 'i', "DURATION", "10s", "time between registry checks (the first runs at start)"),
             new Option("workdir", null, "DIR", ".", "holds releases/ and the current symlink"),
             new Option("keep-releases", null, "N", "7", "unpacked releases kept in WORKDIR/releases"),
@@ -189,7 +193,7 @@ public final class CommandLine {
     private static DeployConfig deploy(Map<String, String> values, Map<String, String> env) throws UsageException {
         Value registry = value(values, env, "registry");
         if (registry.defaulted()) {
-            for (String needs : List.of("before-deploy-hook", "after-deploy-hook")) {
+            for (String needs : List.of("before-deploy-hook", "after-deploy-hook", "slot", "calver")) {
                 Value v = value(values, env, needs);
                 if (!v.defaulted()) {
                     throw new UsageException(v.source() + " needs --registry");
@@ -208,7 +212,19 @@ public final class CommandLine {
                 Path.of(workdir.text()), number(value(values, env, "keep-releases"), 1, 10_000),
                 bool(value(values, env, "require-checksum")), command(value(values, env, "before-deploy-hook")),
                 command(value(values, env, "after-deploy-hook")), size(value(values, env, "max-artifact-size")),
-                positive(value(values, env, "download-timeout")));
+                positive(value(values, env, "download-timeout")), optional(value(values, env, "slot")),
+                optional(value(values, env, "calver")));
+    }
+
+    /** The value, or null when not given; an empty one is refused. */
+    private static String optional(Value v) throws UsageException {
+        if (v.defaulted()) {
+            return null;
+        }
+        if (v.text().isBlank()) {
+            throw new UsageException(v.source() + ": empty value");
+        }
+        return v.text().trim();
     }
 
     private static String command(Value v) throws UsageException {

@@ -424,6 +424,36 @@ class DeployIT {
         }
     }
 
+    /**
+     * {@code --slot blue --calver YYYY.0M.0D.MICRO} (Go dewy's blue/green by tag, calendar versions): only blue's
+     * tags deploy, the newest by date; a newer green tag changes nothing, the next blue one deploys.
+     */
+    @Test
+    void aSlotDeploysOnlyItsOwnCalVerTags() throws Exception {
+        int port = StarterIT.freePort();
+        Path dir = tmp.resolve("registry");
+        Files.createDirectories(dir);
+        try (Dewy dewy = start(Map.of(), args("file://" + dir, port, "--slot", "blue", "--calver",
+                "YYYY.0M.0D.MICRO", "--log-level", "debug"))) {
+            publishFile(dir, "2026.12.01.0+green", ReleaseFixtures.appTarGz("2026.12.01.0+green"), true);
+            publishFile(dir, "v9.9.9+blue", ReleaseFixtures.appTarGz("v9.9.9+blue"), true); // SemVer, not CalVer
+            publishFile(dir, "2026.11.30.4+blue", ReleaseFixtures.appTarGz("2026.11.30.4+blue"), true);
+            publishFile(dir, "2026.12.01.1+blue", ReleaseFixtures.appTarGz("2026.12.01.1+blue"), true);
+            awaitServing(port, "2026.12.01.1+blue", dewy);
+            long pid = pid(get(port));
+            publishFile(dir, "2026.12.02.0+green", ReleaseFixtures.appTarGz("2026.12.02.0+green"), true);
+            int checks = dewy.countLog("msg=\"up to date\"");
+            dewy.awaitLog("msg=\"up to date\"", checks + 3, Duration.ofSeconds(20)); // green's tag seen, and left
+            assertEquals("2026.12.01.1+blue", currentTag());
+            assertEquals(pid, pid(get(port)), "no restart for another slot's tag");
+            publishFile(dir, "2026.12.02.1+blue", ReleaseFixtures.appTarGz("2026.12.02.1+blue"), true);
+            awaitServing(port, "2026.12.02.1+blue", dewy);
+            assertEquals("2026.12.02.1+blue", currentTag());
+            assertFalse(dewy.log().contains("version=2026.12.01.0+green") || dewy.log().contains("v9.9.9"),
+                    "green's and SemVer tags never deployed:\n" + dewy.log());
+        }
+    }
+
     @Test
     void withoutPortADeployStopsThenStartsAndAFailedReleaseBringsTheOldOneBack() throws Exception {
         int port = StarterIT.freePort();
@@ -484,7 +514,8 @@ class DeployIT {
     @org.junit.jupiter.params.provider.ValueSource(strings = {
         "--registry ghr://only-owner", "--registry ftp://x/y", "--registry ghr://o/r?colour=red",
         "--notifier slack://deploys", "--notifier foo://bar", "--registry file:///tmp --workdir /proc/self/nope",
-        "--registry ghr://o/r -i 0", "--after-deploy-hook true"})
+        "--registry ghr://o/r -i 0", "--after-deploy-hook true", "--slot blue", "--registry file:///tmp --slot a+b",
+        "--registry file:///tmp --calver yyyy", "--registry file:///tmp?calver=YYYY.MICRO --calver YYYY.0M.MICRO"})
     void badDeployFlagsAreOneLineUsageErrorsBeforeTheApplicationStarts(String flags) throws Exception {
         List<String> args = new ArrayList<>(List.of(flags.split(" ")));
         args.addAll(List.of("--", "touch", tmp.resolve("started").toString()));
