@@ -37,7 +37,8 @@ public final class CommandLine {
                     "signal that asks the application to stop (name or number: TERM, SIGINT, 3, RTMIN+3)"),
             new Option("port", 'p', "SPEC[,SPEC]", "none",
                     "socket dewy holds and passes to every generation (repeatable): 8080, 127.0.0.1:8080, [::1]:8080, "
-                            + "/run/app.sock; add =FD to choose the descriptor (8080=0 for System.inheritedChannel())"),
+                            + "/run/app.sock, a range 8000-8005 (at most 100 ports); add =FD to choose the descriptor "
+                            + "(8080=0 for System.inheritedChannel())"),
             new Option("backlog", null, "N", "1024", "listen backlog of the --port sockets"),
             new Option("ready", null, "HOW", "delay:1s",
                     "when a new generation is ready: notify (it sends READY=1 to NOTIFY_SOCKET; the way for JVM "
@@ -299,7 +300,7 @@ public final class CommandLine {
         List<ListenSpec> specs = new ArrayList<>();
         for (String entry : v.text().split(",")) {
             try {
-                specs.add(ListenSpec.parse(entry));
+                specs.addAll(ListenSpec.parseRange(entry));
             } catch (IllegalArgumentException e) {
                 throw new UsageException(v.source() + ": " + e.getMessage());
             }

@@ -396,11 +396,14 @@ class CommandLineTest {
                 parse("--ready", "delay:1.5s", "--", "x").readiness());
         assertEquals(List.of("8080"), CommandLine.parseServer(List.of("--", "x"), java.util.Map.of("DEWY_PORT", "8080"))
                 .ports().stream().map(p -> p.text()).toList());
+        assertEquals(List.of("8000", "8001", "8002", "127.0.0.1:9000"), parse("-p", "8000-8002,127.0.0.1:9000", "--",
+                "x").ports().stream().map(p -> p.text()).toList());
     }
 
     @Test
     void badZeroDowntimeFlagsAreOneLineErrors() {
         for (List<String> bad : List.of(List.of("--port", "http"), List.of("--port", "80,80"),
+                List.of("--port", "8000-8100"), List.of("--port", "90-80"), List.of("--port", "8000-8002,8001"),
                 List.of("--port", "80=3,81=3"), List.of("--backlog", "0"), List.of("--ready", "soon"),
                 List.of("--ready", "exec:"), List.of("--ready", "delay:x"), List.of("--ready-timeout", "0"),
                 List.of("--restart-signal", "HUP"), List.of("--restart", "sometimes"),
