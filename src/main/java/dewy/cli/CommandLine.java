@@ -213,8 +213,33 @@ public final class CommandLine {
                 Path.of(workdir.text()), number(value(values, env, "keep-releases"), 1, 10_000),
                 bool(value(values, env, "require-checksum")), command(value(values, env, "before-deploy-hook")),
                 command(value(values, env, "after-deploy-hook")), size(value(values, env, "max-artifact-size")),
-                positive(value(values, env, "download-timeout")), optional(value(values, env, "slot")),
-                optional(value(values, env, "calver")));
+                positive(value(values, env, "download-timeout")), slot(value(values, env, "slot")),
+                calver(value(values, env, "calver")));
+    }
+
+    private static String slot(Value v) throws UsageException {
+        String slot = optional(v);
+        if (slot != null) {
+            try {
+                dewy.deploy.Registry.checkSlot(slot);
+            } catch (IllegalArgumentException e) {
+                throw new UsageException(v.source() + ": \"" + slot + "\" cannot be a slot: a slot is a tag's build "
+                        + "metadata (v1.2.3+blue): letters, digits, hyphens and dots");
+            }
+        }
+        return slot;
+    }
+
+    private static String calver(Value v) throws UsageException {
+        String format = optional(v);
+        if (format != null) {
+            try {
+                dewy.deploy.CalVer.Format.parse(format);
+            } catch (IllegalArgumentException e) {
+                throw new UsageException(v.source() + ": " + e.getMessage());
+            }
+        }
+        return format;
     }
 
     /** The value, or null when not given; an empty one is refused. */

@@ -49,6 +49,18 @@ public interface Registry {
         return out.toString(StandardCharsets.UTF_8);
     }
 
+    /**
+     * Refuses a {@code --slot} that cannot be a tag's build metadata (SemVer's {@code +blue.2}).
+     *
+     * @throws IllegalArgumentException saying so, in one line
+     */
+    static void checkSlot(String slot) {
+        if (!slot.matches("[0-9A-Za-z-]+(\\.[0-9A-Za-z-]+)*")) {
+            throw new IllegalArgumentException("--slot \"" + slot + "\": a slot is a tag's build metadata "
+                    + "(v1.2.3+blue): letters, digits, hyphens and dots");
+        }
+    }
+
     /** For logs: the URL as given, never a token. */
     String describe();
 

@@ -23,9 +23,8 @@ record RegistryOptions(String artifact, boolean preRelease, TagRule rule) {
             }
             format = flag;
         }
-        if (slot != null && !slot.matches("[0-9A-Za-z-]+(\\.[0-9A-Za-z-]+)*")) {
-            throw new IllegalArgumentException("--slot \"" + slot + "\": a slot is a tag's build metadata "
-                    + "(v1.2.3+blue): letters, digits, hyphens and dots");
+        if (slot != null) {
+            Registry.checkSlot(slot);
         }
         return new RegistryOptions(artifact, preRelease, new TagRule(format, slot));
     }

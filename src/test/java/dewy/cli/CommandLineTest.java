@@ -358,6 +358,10 @@ class CommandLineTest {
         assertMentions(usageError(Map.of(), "--slot", "blue", "--", "x"), "--slot", "needs --registry");
         assertMentions(usageError(Map.of(), "--calver", "YYYY.MICRO", "--", "x"), "--calver", "needs --registry");
         assertMentions(usageError(Map.of(), "--registry", "ghr://o/r", "--slot=", "--", "x"), "--slot", "empty");
+        assertMentions(usageError(Map.of(), "--registry", "ghr://o/r", "--slot", "a+b", "--", "x"), "--slot",
+                "\"a+b\" cannot be a slot");
+        assertMentions(usageError(Map.of(), "--registry", "ghr://o/r", "--calver", "yyyy", "--", "x"), "--calver",
+                "calver format \"yyyy\" contains no valid specifiers");
     }
 
     @Test
