@@ -252,7 +252,7 @@ public final class Scheduler {
             return;
         }
         checkStopped();
-        notes.publish(Event.info(Event.DOWNLOADED, "downloaded " + tag + " (" + artifact + ", "
+        notes.publish(Event.info(Event.DOWNLOADED, "Downloaded artifact for `" + tag + "` (" + artifact + ", "
                 + size(file) + (release.checksums() == null ? ", no checksum" : ", sha256 verified") + ")", tag));
 
         Path staged;

@@ -143,7 +143,7 @@ class SchedulerTest {
         assertEquals(INTERVAL, s.check());
         assertEquals(List.of("rollout v1.1.0"), requests);
         assertEquals("v1.1.0", current());
-        assertEquals(List.of("downloaded: downloaded v1.1.0 (" + ARTIFACT + ", " + size("v1.1.0")
+        assertEquals(List.of("downloaded: Downloaded artifact for `v1.1.0` (" + ARTIFACT + ", " + size("v1.1.0")
                 + " bytes, sha256 verified)", "success"), notes);
         s.check();
         s.check();
