@@ -8,7 +8,9 @@ import dewy.supervisor.Lifecycle;
 
 /**
  * The supervisor's lifecycle, told to people: every call only enqueues (the notifiers deliver from their own
- * thread), so the loop never waits on Slack. On a drain the scheduler stops first, then "stopping" goes out.
+ * thread), so the loop never waits on Slack. On a drain the scheduler stops first, then "stopping" goes out. Each
+ * message begins with Go dewy's text for the event, where it has one, so that what a Go dewy user matched on still
+ * matches; dewy's details follow in parentheses.
  */
 final class Announcements implements Lifecycle {
     private final Notices notes;
@@ -27,17 +29,23 @@ final class Announcements implements Lifecycle {
         if (scheduler != null) {
             scheduler.stop();
         }
-        notes.publish(Event.info(Event.STOPPING, "stopping, received " + signal, version()));
+        notes.publish(Event.info(Event.STOPPING, "Stop receiving by `" + signal + "` signal", version()));
     }
 
     @Override
     public void serving(int generation, int pid, String reason, boolean first) {
+        String version = version();
+        String forVersion = version == null ? "" : " for `" + version + "`";
+        String details = "generation " + generation + ", pid " + pid;
         if (first) {
-            notes.publish(Event.info(Event.SERVER_STARTED, "server started (generation " + generation + ", pid "
-                    + pid + (reason.equals("start") ? "" : ", " + why(reason)) + ")", version()));
+            notes.publish(Event.info(Event.SERVER_STARTED, "Server started" + forVersion + " ("
+                    + (reason.equals("start") ? "" : why(reason) + ", ") + details + ")", version));
+        } else if (reason.equals("USR1")) {
+            notes.publish(Event.info(Event.SERVER_RESTARTED, "Restarted receiving by `SIGUSR1` signal (" + details
+                    + ")", version));
         } else {
-            notes.publish(Event.info(Event.SERVER_RESTARTED, "server restarted: " + why(reason) + " (generation "
-                    + generation + ", pid " + pid + ")", version()));
+            notes.publish(Event.info(Event.SERVER_RESTARTED, "Server restarted" + forVersion + " (" + why(reason)
+                    + ", " + details + ")", version));
         }
     }
 

@@ -129,7 +129,7 @@ final class Resources implements AutoCloseable {
 
     private void openDeploys(DeployConfig d, Map<String, String> env) throws Refused {
         try {
-            registry = Registry.parse(d.registry(), env);
+            registry = Registry.parse(d.registry(), env, d.calver(), d.slot());
         } catch (IllegalArgumentException e) {
             throw new Refused(Server.EXIT_USAGE, "--registry " + d.registry() + ": " + e.getMessage());
         }

@@ -170,8 +170,10 @@ final class Server {
             Log.info("admin server", "address", config.admin().text(), "port", resources.admin.port());
         }
         if (resources.notes != null) {
-            resources.notes.publish(Event.info(Event.STARTED, "dewy " + Main.version() + " started: "
-                    + config.command().get(0), releases == null ? null : releases.currentTag()));
+            // Go dewy's words; its command is the mode, then dewy's application
+            resources.notes.publish(Event.info(Event.STARTED, "Automatic shipping started by *Dewy* (v"
+                    + Main.version() + ": server) for " + config.command().get(0),
+                    releases == null ? null : releases.currentTag()));
             Log.info("notifiers", "to", String.join(", ", resources.notes.describe()));
         }
         if (resources.scheduler != null) {

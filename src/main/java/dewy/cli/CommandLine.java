@@ -37,7 +37,8 @@ public final class CommandLine {
                     "signal that asks the application to stop (name or number: TERM, SIGINT, 3, RTMIN+3)"),
             new Option("port", 'p', "SPEC[,SPEC]", "none",
                     "socket dewy holds and passes to every generation (repeatable): 8080, 127.0.0.1:8080, [::1]:8080, "
-                            + "/run/app.sock; add =FD to choose the descriptor (8080=0 for System.inheritedChannel())"),
+                            + "/run/app.sock, a range 8000-8005 (at most 100 ports); add =FD to choose the descriptor "
+                            + "(8080=0 for System.inheritedChannel())"),
             new Option("backlog", null, "N", "1024", "listen backlog of the --port sockets"),
             new Option("ready", null, "HOW", "delay:1s",
                     "when a new generation is ready: notify (it sends READY=1 to NOTIFY_SOCKET; the way for JVM "
@@ -70,7 +71,11 @@ public final class CommandLine {
                     "keep one GENERATION:PID line per live generation here (server-starter's format)"),
             new Option("registry", null, "URL", "none",
                     "deploy new releases by itself: ghr://OWNER/REPO (GitHub Releases) or file:///DIR; "
-                            + "?artifact=NAME&pre-release=true"),
+                            + "?artifact=NAME&pre-release=true&calver=FORMAT"),
+            new Option("slot", 's', "NAME", "none",
+                    "deploy only tags whose build metadata is NAME (v1.2.3+blue for --slot blue): blue/green by tag"),
+            new Option("calver", null, "FORMAT", "none",
+                    "tags are calendar versions in FORMAT, e.g. YYYY.0M0D.MICRO (the registry URL's calver=)"),
             new Option("interval", 'i', "DURATION", "10s", "time between registry checks (the first runs at start)"),
             new Option("workdir", null, "DIR", ".", "holds releases/ and the current symlink"),
             new Option("keep-releases", null, "N", "7", "unpacked releases kept in WORKDIR/releases"),
@@ -189,7 +194,7 @@ public final class CommandLine {
     private static DeployConfig deploy(Map<String, String> values, Map<String, String> env) throws UsageException {
         Value registry = value(values, env, "registry");
         if (registry.defaulted()) {
-            for (String needs : List.of("before-deploy-hook", "after-deploy-hook")) {
+            for (String needs : List.of("before-deploy-hook", "after-deploy-hook", "slot", "calver")) {
                 Value v = value(values, env, needs);
                 if (!v.defaulted()) {
                     throw new UsageException(v.source() + " needs --registry");
@@ -208,7 +213,44 @@ public final class CommandLine {
                 Path.of(workdir.text()), number(value(values, env, "keep-releases"), 1, 10_000),
                 bool(value(values, env, "require-checksum")), command(value(values, env, "before-deploy-hook")),
                 command(value(values, env, "after-deploy-hook")), size(value(values, env, "max-artifact-size")),
-                positive(value(values, env, "download-timeout")));
+                positive(value(values, env, "download-timeout")), slot(value(values, env, "slot")),
+                calver(value(values, env, "calver")));
+    }
+
+    private static String slot(Value v) throws UsageException {
+        String slot = optional(v);
+        if (slot != null) {
+            try {
+                dewy.deploy.Registry.checkSlot(slot);
+            } catch (IllegalArgumentException e) {
+                throw new UsageException(v.source() + ": \"" + slot + "\" cannot be a slot: a slot is a tag's build "
+                        + "metadata (v1.2.3+blue): letters, digits, hyphens and dots");
+            }
+        }
+        return slot;
+    }
+
+    private static String calver(Value v) throws UsageException {
+        String format = optional(v);
+        if (format != null) {
+            try {
+                dewy.deploy.CalVer.Format.parse(format);
+            } catch (IllegalArgumentException e) {
+                throw new UsageException(v.source() + ": " + e.getMessage());
+            }
+        }
+        return format;
+    }
+
+    /** The value, or null when not given; an empty one is refused. */
+    private static String optional(Value v) throws UsageException {
+        if (v.defaulted()) {
+            return null;
+        }
+        if (v.text().isBlank()) {
+            throw new UsageException(v.source() + ": empty value");
+        }
+        return v.text().trim();
     }
 
     private static String command(Value v) throws UsageException {
@@ -283,7 +325,7 @@ public final class CommandLine {
         List<ListenSpec> specs = new ArrayList<>();
         for (String entry : v.text().split(",")) {
             try {
-                specs.add(ListenSpec.parse(entry));
+                specs.addAll(ListenSpec.parseRange(entry));
             } catch (IllegalArgumentException e) {
                 throw new UsageException(v.source() + ": " + e.getMessage());
             }

@@ -14,7 +14,10 @@ import java.time.Duration;
  * @param beforeHook      {@code sh -c} command before unpacking; failing aborts the deploy (null: none)
  * @param afterHook       {@code sh -c} command after the swap, before the restart; failing rolls back (null: none)
  * @param maxArtifactSize bytes a download may have; also caps what an archive may unpack to (4x)
+ * @param slot            {@code --slot}: only tags whose build metadata is this (null: any)
+ * @param calver          {@code --calver}: tags are calendar versions in this format (null: SemVer, or the URL's)
  */
 public record DeployConfig(String registry, Duration interval, Path workdir, int keepReleases, boolean requireChecksum,
-                           String beforeHook, String afterHook, long maxArtifactSize, Duration downloadTimeout) {
+                           String beforeHook, String afterHook, long maxArtifactSize, Duration downloadTimeout,
+                           String slot, String calver) {
 }

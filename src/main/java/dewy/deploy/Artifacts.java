@@ -158,7 +158,7 @@ public final class Artifacts {
     }
 
     /** {@code version} with its artifact and checksum file chosen among {@code assets} (any registry). */
-    static Release release(String url, SemVer version, List<Asset> assets, String artifact, String os, String arch)
+    static Release release(String url, Version version, List<Asset> assets, String artifact, String os, String arch)
             throws RegistryException {
         List<String> names = new java.util.ArrayList<>(assets.size());
         for (Asset a : assets) {

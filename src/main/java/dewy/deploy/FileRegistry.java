@@ -29,7 +29,8 @@ import java.util.List;
  *   .v1.3.0/                 (hidden: being published)
  * </pre>
  *
- * <p>dewy deploys the highest SemVer tag; names that are not SemVer are ignored, and pre-release tags
+ * <p>dewy deploys the highest SemVer tag (or CalVer, with {@code calver=}; of its slot, with {@code --slot}); other
+ * names are ignored, and pre-release tags
  * ({@code v1.3.0-rc.1}) count only with {@code pre-release=true}. Entries whose name starts with a dot are never read:
  * to publish atomically, copy a release into {@code DIR/.v1.3.0/} and rename it to {@code DIR/v1.3.0/} when it is
  * complete. The artifact is chosen as for GitHub (the asset named for the platform, or {@code artifact=NAME}). A
@@ -51,7 +52,7 @@ public final class FileRegistry implements Registry {
         this.arch = arch;
     }
 
-    static FileRegistry parse(String url, String os, String arch) {
+    static FileRegistry parse(String url, String os, String arch, String calver, String slot) {
         URI uri;
         try {
             uri = new URI(url);
@@ -66,7 +67,7 @@ public final class FileRegistry implements Registry {
                 || (host != null && !host.isEmpty() && !host.equals("localhost"))) {
             throw new IllegalArgumentException("bad registry url \"" + url + "\": want file:///DIR (an absolute path)");
         }
-        RegistryOptions options = RegistryOptions.parse(uri.getRawQuery(), url);
+        RegistryOptions options = RegistryOptions.parse(uri.getRawQuery(), url).with(calver, slot, url);
         return new FileRegistry(url, Path.of(uri.getPath()).normalize(), options, os, arch);
     }
 
@@ -86,9 +87,9 @@ public final class FileRegistry implements Registry {
             throw new RegistryException("registry " + url + ": " + dir + " is not a directory (not mounted yet?)", true);
         }
         Path best = null;
-        SemVer bestVersion = null;
+        Version bestVersion = null;
         for (Path entry : list(dir)) {
-            SemVer v = SemVer.parse(entry.getFileName().toString());
+            Version v = options.rule().read(entry.getFileName().toString());
             if (v == null || (v.prerelease() && !options.preRelease()) || !Files.isDirectory(entry)) {
                 continue;
             }
@@ -103,7 +104,12 @@ public final class FileRegistry implements Registry {
         return best == null ? null : release(best, bestVersion);
     }
 
-    private Release release(Path releaseDir, SemVer version) throws IOException {
+    @Override
+    public Version version(String tag) {
+        return options.rule().read(tag);
+    }
+
+    private Release release(Path releaseDir, Version version) throws IOException {
         List<Asset> assets = new ArrayList<>();
         for (Path file : list(releaseDir)) {
             if (Files.isRegularFile(file)) {

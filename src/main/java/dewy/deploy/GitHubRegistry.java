@@ -92,7 +92,8 @@ public final class GitHubRegistry implements Registry {
         return client;
     }
 
-    static GitHubRegistry parse(String url, Map<String, String> env, String os, String arch) {
+    static GitHubRegistry parse(String url, Map<String, String> env, String os, String arch, String calver,
+            String slot) {
         String rest = url.substring("ghr://".length());
         if (rest.contains("@")) { // not echoed: it may hold a token
             throw new IllegalArgumentException("bad registry url: ghr:// takes no credentials (set GITHUB_TOKEN)");
@@ -103,7 +104,8 @@ public final class GitHubRegistry implements Registry {
         if (parts.length != 2 || !validName(parts[0]) || !validName(parts[1]) || rest.contains("#")) {
             throw new IllegalArgumentException("bad registry url \"" + url + "\": want ghr://OWNER/REPO");
         }
-        RegistryOptions options = RegistryOptions.parse(q < 0 ? null : rest.substring(q + 1), url);
+        RegistryOptions options = RegistryOptions.parse(q < 0 ? null : rest.substring(q + 1), url)
+                .with(calver, slot, url);
         String api = env.getOrDefault("GITHUB_API_URL", "");
         if (api.isBlank()) {
             api = "https://api.github.com";
@@ -169,7 +171,7 @@ public final class GitHubRegistry implements Registry {
      * One release as listed, with only what dewy uses. {@code assetsError} is a malformed asset list, which only
      * matters if this release is the one picked (as it did when the whole page was parsed into a tree).
      */
-    private record Listed(SemVer version, List<Asset> assets, String assetsError) {
+    private record Listed(Version version, List<Asset> assets, String assetsError) {
     }
 
     /**
@@ -203,7 +205,7 @@ public final class GitHubRegistry implements Registry {
         }
     }
 
-    /** One element of the list: null when it is not eligible (a draft, a pre-release, not SemVer). */
+    /** One element of the list: null when it is not eligible (a draft, a pre-release, not the rule's version). */
     private Listed listed(JsonReader r, String where) throws IOException {
         if (r.peek() != JsonToken.BEGIN_OBJECT) {
             throw malformed(where, "want an object, got " + r.peek(), null);
@@ -227,7 +229,7 @@ public final class GitHubRegistry implements Registry {
         if (tag == null) {
             throw malformed(where, "\"tag_name\" is missing or not a string", null);
         }
-        SemVer v = SemVer.parse(tag);
+        Version v = options.rule().read(tag);
         boolean pre = prerelease || (v != null && v.prerelease());
         if (v == null || draft || (pre && !options.preRelease())) {
             return null;
@@ -311,6 +313,11 @@ public final class GitHubRegistry implements Registry {
         } catch (NumberFormatException e) {
             return -1;
         }
+    }
+
+    @Override
+    public Version version(String tag) {
+        return options.rule().read(tag);
     }
 
     private Release release(Listed best) throws RegistryException {

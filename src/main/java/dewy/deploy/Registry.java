@@ -12,11 +12,18 @@ import java.util.Map;
 /**
  * Where releases come from: {@code ghr://OWNER/REPO} (GitHub Releases, {@link GitHubRegistry}) or
  * {@code file:///DIR} (a directory, {@link FileRegistry}). Both take {@code ?artifact=NAME} (the asset to deploy,
- * when the platform's name is not enough) and {@code ?pre-release=true} (consider pre-releases too).
+ * when the platform's name is not enough), {@code ?pre-release=true} (consider pre-releases too) and
+ * {@code ?calver=FORMAT} (tags are calendar versions).
  */
 public interface Registry {
     /** The newest eligible release with its artifact chosen, or null when there is none yet. */
     Release latest() throws IOException, InterruptedException;
+
+    /**
+     * {@code tag} read by this registry's rule (SemVer or its CalVer format, and its slot), pre-releases included; null
+     * when it is none of this dewy's releases (another slot, another scheme).
+     */
+    Version version(String tag);
 
     /** What {@link #text} reads at most. */
     long MAX_TEXT_BYTES = 1L << 20;
@@ -42,6 +49,18 @@ public interface Registry {
         return out.toString(StandardCharsets.UTF_8);
     }
 
+    /**
+     * Refuses a {@code --slot} that cannot be a tag's build metadata (SemVer's {@code +blue.2}).
+     *
+     * @throws IllegalArgumentException saying so, in one line
+     */
+    static void checkSlot(String slot) {
+        if (!slot.matches("[0-9A-Za-z-]+(\\.[0-9A-Za-z-]+)*")) {
+            throw new IllegalArgumentException("--slot \"" + slot + "\": a slot is a tag's build metadata "
+                    + "(v1.2.3+blue): letters, digits, hyphens and dots");
+        }
+    }
+
     /** For logs: the URL as given, never a token. */
     String describe();
 
@@ -52,19 +71,30 @@ public interface Registry {
      * @throws IllegalArgumentException with a one-line message when the URL is not one dewy reads
      */
     static Registry parse(String url, Map<String, String> env) {
-        return parse(url, env, Artifacts.currentOs(), Artifacts.currentArch());
+        return parse(url, env, null, null);
     }
 
-    /** {@link #parse(String, Map)} for another platform (tests, and a clear answer on what a URL would pick). */
-    static Registry parse(String url, Map<String, String> env, String os, String arch) {
+    /**
+     * {@link #parse(String, Map)} with dewy's {@code --calver FORMAT} (tags read as CalVer, as the URL's
+     * {@code calver=} does) and {@code --slot NAME} (only tags whose build metadata is NAME); each null when not given.
+     */
+    static Registry parse(String url, Map<String, String> env, String calver, String slot) {
+        return parse(url, env, Artifacts.currentOs(), Artifacts.currentArch(), calver, slot);
+    }
+
+    /**
+     * {@link #parse(String, Map, String, String)} for another platform (tests, and a clear answer on what a URL would
+     * pick).
+     */
+    static Registry parse(String url, Map<String, String> env, String os, String arch, String calver, String slot) {
         if (url == null || url.isBlank()) {
             throw new IllegalArgumentException("registry url is empty: want ghr://OWNER/REPO or file:///DIR");
         }
         if (url.startsWith("ghr://")) {
-            return GitHubRegistry.parse(url, env, os, arch);
+            return GitHubRegistry.parse(url, env, os, arch, calver, slot);
         }
         if (url.startsWith("file:")) {
-            return FileRegistry.parse(url, os, arch);
+            return FileRegistry.parse(url, os, arch, calver, slot);
         }
         int colon = url.indexOf(':');
         String scheme = colon > 0 && !url.contains("@") ? "\"" + url.substring(0, colon) + "\"" : "in registry url";

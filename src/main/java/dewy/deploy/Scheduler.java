@@ -188,7 +188,8 @@ public final class Scheduler {
             return config.interval();
         }
         String current = releases.currentTag();
-        SemVer running = current == null ? null : SemVer.parse(current);
+        // another slot's or scheme's tag (a --slot or --calver changed since): the newest release replaces it
+        Version running = current == null ? null : registry.version(current);
         if (running != null && release.version().compareTo(running) <= 0) {
             result(true, "up to date");
             Log.debug("up to date", "version", current, "newest", release.tag());
@@ -251,7 +252,7 @@ public final class Scheduler {
             return;
         }
         checkStopped();
-        notes.publish(Event.info(Event.DOWNLOADED, "downloaded " + tag + " (" + artifact + ", "
+        notes.publish(Event.info(Event.DOWNLOADED, "Downloaded artifact for `" + tag + "` (" + artifact + ", "
                 + size(file) + (release.checksums() == null ? ", no checksum" : ", sha256 verified") + ")", tag));
 
         Path staged;

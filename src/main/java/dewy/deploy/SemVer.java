@@ -9,7 +9,7 @@ import java.util.regex.Pattern;
  * A release tag read as Semantic Versioning 2.0.0, with an optional leading {@code v}. Ordered by SemVer precedence:
  * build metadata is ignored, so {@code equals} and {@code compareTo} agree and neither looks at {@link #tag()}.
  */
-public final class SemVer implements Comparable<SemVer> {
+public final class SemVer implements Version {
     // The regular expression semver.org publishes, with ASCII digits only.
     private static final Pattern SEMVER = Pattern.compile("^v?(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)"
             + "(?:-((?:0|[1-9][0-9]*|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*)(?:\\.(?:0|[1-9][0-9]*|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
@@ -21,13 +21,15 @@ public final class SemVer implements Comparable<SemVer> {
     private final String minor;
     private final String patch;
     private final List<String> pre;
+    private final String build;
 
-    private SemVer(String tag, String major, String minor, String patch, List<String> pre) {
+    private SemVer(String tag, String major, String minor, String patch, List<String> pre, String build) {
         this.tag = tag;
         this.major = major;
         this.minor = minor;
         this.patch = patch;
         this.pre = pre;
+        this.build = build;
     }
 
     /** The version of {@code tag}, or null when it is not SemVer 2.0.0. */
@@ -40,21 +42,29 @@ public final class SemVer implements Comparable<SemVer> {
             return null;
         }
         List<String> pre = m.group(4) == null ? List.of() : List.of(m.group(4).split("\\."));
-        return new SemVer(tag, m.group(1), m.group(2), m.group(3), pre);
+        return new SemVer(tag, m.group(1), m.group(2), m.group(3), pre, m.group(5) == null ? "" : m.group(5));
     }
 
     /** True when the version has pre-release identifiers ({@code 1.0.0-rc.1}). */
+    @Override
     public boolean prerelease() {
         return !pre.isEmpty();
     }
 
     /** The text as given, {@code v} and build metadata included. */
+    @Override
     public String tag() {
         return tag;
     }
 
     @Override
-    public int compareTo(SemVer o) {
+    public String build() {
+        return build;
+    }
+
+    @Override
+    public int compareTo(Version other) {
+        SemVer o = (SemVer) other; // one registry reads every tag by one rule
         int c = compareNumbers(major, o.major);
         if (c == 0) {
             c = compareNumbers(minor, o.minor);
@@ -65,17 +75,22 @@ public final class SemVer implements Comparable<SemVer> {
         if (c != 0) {
             return c;
         }
+        return comparePrerelease(pre, o.pre);
+    }
+
+    /** SemVer's rule 11 for what follows the numbers; CalVer uses it too. */
+    static int comparePrerelease(List<String> a, List<String> b) {
         // A version without pre-release identifiers ranks above any with them.
-        if (pre.isEmpty() || o.pre.isEmpty()) {
-            return Boolean.compare(pre.isEmpty(), o.pre.isEmpty());
+        if (a.isEmpty() || b.isEmpty()) {
+            return Boolean.compare(a.isEmpty(), b.isEmpty());
         }
-        for (int i = 0; i < Math.min(pre.size(), o.pre.size()); i++) {
-            c = compareIdentifiers(pre.get(i), o.pre.get(i));
+        for (int i = 0; i < Math.min(a.size(), b.size()); i++) {
+            int c = compareIdentifiers(a.get(i), b.get(i));
             if (c != 0) {
                 return c;
             }
         }
-        return Integer.compare(pre.size(), o.pre.size());
+        return Integer.compare(a.size(), b.size());
     }
 
     private static int compareIdentifiers(String a, String b) {

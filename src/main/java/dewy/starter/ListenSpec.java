@@ -13,11 +13,54 @@ package dewy.starter;
  */
 public record ListenSpec(String text, String host, int port, String path, int fd) {
     public static final int AUTO = -1;
+    /** The most ports a range ({@code 8000-8005}) may name, as in Go dewy. */
+    public static final int MAX_RANGE = 100;
+    private static final java.util.regex.Pattern RANGE = java.util.regex.Pattern.compile("([0-9]{1,5})-([0-9]{1,5})(=.*)?");
     /** Above this dewy refuses a chosen descriptor: it must stay under every sane RLIMIT_NOFILE. */
     public static final int MAX_FD = 1023;
 
     public boolean unix() {
         return path != null;
+    }
+
+    /**
+     * Parses one entry that may be a range of TCP ports, Go dewy's {@code 8000-8005} (with a host too:
+     * {@code 127.0.0.1:8000-8005}, {@code [::1]:8000-8005}), into one spec per port, each on the next free descriptor;
+     * any other entry into itself.
+     */
+    public static java.util.List<ListenSpec> parseRange(String entry) {
+        String spec = entry.trim();
+        if (spec.startsWith("/") || spec.startsWith("./") || spec.startsWith("@")) {
+            return java.util.List.of(parse(entry));
+        }
+        int at = spec.startsWith("[") ? spec.indexOf("]:") + 2 : spec.lastIndexOf(':') + 1;
+        java.util.regex.Matcher m = RANGE.matcher(spec.substring(at));
+        if (!m.matches()) {
+            return java.util.List.of(parse(entry));
+        }
+        if (m.group(3) != null) {
+            throw new IllegalArgumentException("\"" + entry + "\": a port range takes no =FD (its ports take the next "
+                    + "free descriptors from 3)");
+        }
+        int start = Integer.parseInt(m.group(1));
+        int end = Integer.parseInt(m.group(2));
+        if (start < 1 || end > 65535) {
+            throw new IllegalArgumentException("\"" + entry + "\": ports in a range are 1 to 65535");
+        }
+        if (start > end) {
+            throw new IllegalArgumentException("\"" + entry + "\": start port (" + start
+                    + ") cannot be greater than end port (" + end + ")");
+        }
+        if (end - start + 1 > MAX_RANGE) {
+            throw new IllegalArgumentException("\"" + entry + "\": port range too large (" + (end - start + 1)
+                    + " ports), maximum allowed is " + MAX_RANGE);
+        }
+        String host = spec.substring(0, at);
+        java.util.List<ListenSpec> specs = new java.util.ArrayList<>();
+        for (int p = start; p <= end; p++) {
+            specs.add(parse(host + p));
+        }
+        return specs;
     }
 
     /** Parses one entry; the message of the exception is a complete sentence fragment for the usage error. */

@@ -258,7 +258,7 @@ class CommandLineTest {
         assertEquals(List.of("DEWY_LOG_LEVEL", "DEWY_LOG_FORMAT", "DEWY_GRACE_PERIOD", "DEWY_STOP_SIGNAL", "DEWY_PORT",
                         "DEWY_BACKLOG", "DEWY_READY", "DEWY_READY_TIMEOUT", "DEWY_SIGNAL_GROUP", "DEWY_RESTART_SIGNAL", "DEWY_DRAIN_DELAY",
                         "DEWY_RESTART", "DEWY_SUCCESS_EXIT_STATUS", "DEWY_RESTART_DELAY", "DEWY_MAX_RESTARTS", "DEWY_RESTART_WINDOW", "DEWY_ADMIN",
-                        "DEWY_PID_FILE", "DEWY_STATUS_FILE", "DEWY_REGISTRY", "DEWY_INTERVAL", "DEWY_WORKDIR",
+                        "DEWY_PID_FILE", "DEWY_STATUS_FILE", "DEWY_REGISTRY", "DEWY_SLOT", "DEWY_CALVER", "DEWY_INTERVAL", "DEWY_WORKDIR",
                         "DEWY_KEEP_RELEASES", "DEWY_REQUIRE_CHECKSUM", "DEWY_BEFORE_DEPLOY_HOOK",
                         "DEWY_AFTER_DEPLOY_HOOK", "DEWY_MAX_ARTIFACT_SIZE", "DEWY_DOWNLOAD_TIMEOUT", "DEWY_NOTIFIER",
                         "DEWY_KEEP_TOKENS"),
@@ -284,7 +284,7 @@ class CommandLineTest {
         Config c = parse("--", "x");
         // These defaults describe an absence (or depend on --port) rather than being a value to pass.
         List<String> descriptive = List.of("port", "admin", "pid-file", "status-file", "restart", "registry",
-                "before-deploy-hook", "after-deploy-hook", "notifier");
+                "before-deploy-hook", "after-deploy-hook", "notifier", "slot", "calver");
         assertEquals(List.of(), c.ports());
         assertNull(c.admin());
         assertNull(c.pidFile());
@@ -302,10 +302,10 @@ class CommandLineTest {
     void deployDefaultsInTheTableParse() throws UsageException {
         Config c = parse("--registry", "ghr://o/r", "--", "x");
         assertEquals(new DeployConfig("ghr://o/r", Duration.ofSeconds(10), Path.of("."), 7, false, null, null,
-                1L << 30, Duration.ofMinutes(10)), c.deploy());
+                1L << 30, Duration.ofMinutes(10), null, null), c.deploy());
         for (CommandLine.Option o : CommandLine.SERVER_OPTIONS) {
             if (List.of("port", "admin", "pid-file", "status-file", "restart", "registry", "before-deploy-hook",
-                    "after-deploy-hook", "notifier").contains(o.name())) {
+                    "after-deploy-hook", "notifier", "slot", "calver").contains(o.name())) {
                 continue;
             }
             assertEquals(c, parse("--registry", "ghr://o/r", "--" + o.name() + "=" + o.defaultValue(), "--", "x"),
@@ -321,8 +321,16 @@ class CommandLineTest {
                 "--after-deploy-hook=echo after", "--max-artifact-size", "200MiB", "--download-timeout", "30s",
                 "--notifier", "slack://deploys?title=app", "--notifier=webhook+http://127.0.0.1:9/hook", "--", "x");
         assertEquals(new DeployConfig("file:///srv/releases?pre-release=true", Duration.ofSeconds(1),
-                Path.of("/opt/app"), 3, true, "echo before", "echo after", 200L << 20, Duration.ofSeconds(30)),
+                Path.of("/opt/app"), 3, true, "echo before", "echo after", 200L << 20, Duration.ofSeconds(30), null, null),
                 c.deploy());
+        DeployConfig slotted = parse("--registry", "ghr://o/r", "-s", "blue", "--calver", "YYYY.0M0D.MICRO", "--", "x")
+                .deploy();
+        assertEquals("blue", slotted.slot());
+        assertEquals("YYYY.0M0D.MICRO", slotted.calver());
+        DeployConfig fromEnv = CommandLine.parseServer(List.of("--", "x"), Map.of("DEWY_REGISTRY", "ghr://o/r",
+                "DEWY_SLOT", "green", "DEWY_CALVER", "YYYY.MICRO")).deploy();
+        assertEquals("green", fromEnv.slot());
+        assertEquals("YYYY.MICRO", fromEnv.calver());
         assertEquals(List.of("slack://deploys?title=app", "webhook+http://127.0.0.1:9/hook"), c.notifiers());
         assertEquals(false, parse("--registry", "ghr://o/r", "--require-checksum=false", "--", "x").deploy()
                 .requireChecksum());
@@ -347,6 +355,13 @@ class CommandLineTest {
         assertMentions(usageError(Map.of(), "--registry", "ghr://o/r", "--require-checksum=maybe", "--", "x"),
                 "--require-checksum", "maybe");
         assertMentions(usageError(Map.of(), "--registry", " ", "--", "x"), "--registry", "empty");
+        assertMentions(usageError(Map.of(), "--slot", "blue", "--", "x"), "--slot", "needs --registry");
+        assertMentions(usageError(Map.of(), "--calver", "YYYY.MICRO", "--", "x"), "--calver", "needs --registry");
+        assertMentions(usageError(Map.of(), "--registry", "ghr://o/r", "--slot=", "--", "x"), "--slot", "empty");
+        assertMentions(usageError(Map.of(), "--registry", "ghr://o/r", "--slot", "a+b", "--", "x"), "--slot",
+                "\"a+b\" cannot be a slot");
+        assertMentions(usageError(Map.of(), "--registry", "ghr://o/r", "--calver", "yyyy", "--", "x"), "--calver",
+                "calver format \"yyyy\" contains no valid specifiers");
     }
 
     @Test
@@ -385,11 +400,14 @@ class CommandLineTest {
                 parse("--ready", "delay:1.5s", "--", "x").readiness());
         assertEquals(List.of("8080"), CommandLine.parseServer(List.of("--", "x"), java.util.Map.of("DEWY_PORT", "8080"))
                 .ports().stream().map(p -> p.text()).toList());
+        assertEquals(List.of("8000", "8001", "8002", "127.0.0.1:9000"), parse("-p", "8000-8002,127.0.0.1:9000", "--",
+                "x").ports().stream().map(p -> p.text()).toList());
     }
 
     @Test
     void badZeroDowntimeFlagsAreOneLineErrors() {
         for (List<String> bad : List.of(List.of("--port", "http"), List.of("--port", "80,80"),
+                List.of("--port", "8000-8100"), List.of("--port", "90-80"), List.of("--port", "8000-8002,8001"),
                 List.of("--port", "80=3,81=3"), List.of("--backlog", "0"), List.of("--ready", "soon"),
                 List.of("--ready", "exec:"), List.of("--ready", "delay:x"), List.of("--ready-timeout", "0"),
                 List.of("--restart-signal", "HUP"), List.of("--restart", "sometimes"),

@@ -35,7 +35,7 @@ class FetcherTest {
     @BeforeEach
     void start() throws IOException {
         gh = new FakeGitHub().start();
-        registry = Registry.parse(gh.registryUrl(), gh.env("tok"), "linux", "amd64");
+        registry = Registry.parse(gh.registryUrl(), gh.env("tok"), "linux", "amd64", null, null);
         fetcher = new Fetcher(registry, sleeps::add);
     }
 
@@ -281,7 +281,7 @@ class FetcherTest {
         Path d = Files.createDirectories(releases.resolve("v2.0.0"));
         Files.write(d.resolve(LINUX), CONTENT);
         Files.writeString(d.resolve("SHA256SUMS"), sha(CONTENT) + " *" + LINUX + "\n");
-        Registry files = Registry.parse(releases.toUri().toString(), java.util.Map.of(), "linux", "amd64");
+        Registry files = Registry.parse(releases.toUri().toString(), java.util.Map.of(), "linux", "amd64", null, null);
         Path p = new Fetcher(files, sleeps::add).fetch(files.latest(), cache, 1000, T, true);
         assertEquals("the artifact", Files.readString(p));
     }

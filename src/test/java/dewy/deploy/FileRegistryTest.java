@@ -27,7 +27,7 @@ class FileRegistryTest {
     }
 
     private Registry registry(String query) {
-        return Registry.parse(releases().toUri().toString().replaceFirst("/$", "") + query, Map.of(), "linux", "amd64");
+        return Registry.parse(releases().toUri().toString().replaceFirst("/$", "") + query, Map.of(), "linux", "amd64", null, null);
     }
 
     private Path publish(String tag) throws IOException {
@@ -49,6 +49,57 @@ class FileRegistryTest {
         assertEquals(LINUX, r.artifact().name());
         assertEquals("content of v1.10.0".length(), r.artifact().size());
         assertEquals("checksums.txt", r.checksums().name());
+    }
+
+    @Test
+    void aSlotTakesTheNewestTagWithItsBuildMetadataOnly() throws Exception {
+        publish("v1.0.0+blue");
+        publish("v1.1.0+green");
+        publish("v1.2.0"); // no slot: not blue's
+        publish("v0.9.0+blue");
+        String dir = releases().toUri().toString().replaceFirst("/$", "");
+        Registry blue = Registry.parse(dir, Map.of(), "linux", "amd64", null, "blue");
+        assertEquals("v1.0.0+blue", blue.latest().tag());
+        assertEquals("v1.1.0+green", Registry.parse(dir, Map.of(), "linux", "amd64", null, "green").latest().tag());
+        assertEquals("v1.2.0", registry("").latest().tag(), "without --slot every tag counts");
+        assertNull(Registry.parse(dir, Map.of(), "linux", "amd64", null, "red").latest(), "no red release yet");
+        assertNull(blue.version("v1.1.0+green"), "another slot's tag is none of blue's");
+        assertEquals("v1.0.0+blue", blue.version("v1.0.0+blue").tag());
+        publish("v1.3.0-rc.1+blue");
+        assertEquals("v1.0.0+blue", blue.latest().tag(), "pre-releases only with pre-release=true");
+        assertEquals("v1.3.0-rc.1+blue", Registry.parse(dir + "?pre-release=true", Map.of(), "linux", "amd64", null,
+                "blue").latest().tag());
+    }
+
+    @Test
+    void calverReadsCalendarTagsFromTheUrlOrTheFlag() throws Exception {
+        // four segments and leading zeros: none of these is SemVer
+        publish("2026.11.30.7");
+        publish("v2026.12.02.0");
+        publish("2026.12.02.1-rc.1");
+        publish("v9.9.9"); // SemVer: not this format
+        publish("2026.12.02.0+blue");
+        String dir = releases().toUri().toString().replaceFirst("/$", "");
+        assertEquals("v2026.12.02.0", registry("?calver=YYYY.0M.0D.MICRO").latest().tag());
+        assertEquals("v2026.12.02.0", Registry.parse(dir, Map.of(), "linux", "amd64", "YYYY.0M.0D.MICRO", null)
+                .latest().tag());
+        assertEquals("2026.12.02.1-rc.1", registry("?calver=YYYY.0M.0D.MICRO&pre-release=true").latest().tag());
+        assertEquals("2026.12.02.0+blue", Registry.parse(dir, Map.of(), "linux", "amd64", "YYYY.0M.0D.MICRO", "blue")
+                .latest().tag());
+        assertEquals("v9.9.9", registry("").latest().tag(), "without calver, SemVer");
+        assertMessage("invalid calver format: calver format \"foo\" contains no valid specifiers",
+                () -> registry("?calver=foo"));
+        assertMessage("invalid --calver format: calver format is empty",
+                () -> Registry.parse(dir, Map.of(), "linux", "amd64", "", null));
+        assertMessage("its calver=YYYY.MICRO is not --calver YYYY.0M0D.MICRO",
+                () -> Registry.parse(dir + "?calver=YYYY.MICRO", Map.of(), "linux", "amd64", "YYYY.0M0D.MICRO", null));
+        assertMessage("--slot \"a b\": a slot is a tag's build metadata",
+                () -> Registry.parse(dir, Map.of(), "linux", "amd64", null, "a b"));
+    }
+
+    private static void assertMessage(String part, org.junit.jupiter.api.function.Executable e) {
+        String m = assertThrows(IllegalArgumentException.class, e).getMessage();
+        assertTrue(m.contains(part), m);
     }
 
     @Test

@@ -45,7 +45,7 @@ class GitHubRegistryTest {
     }
 
     private Registry registry(String query, String token) {
-        return Registry.parse(gh.registryUrl() + query, gh.env(token), "linux", "amd64");
+        return Registry.parse(gh.registryUrl() + query, gh.env(token), "linux", "amd64", null, null);
     }
 
     private void publish(String tag, boolean draft, boolean prerelease) {
@@ -109,6 +109,24 @@ class GitHubRegistryTest {
     }
 
     @Test
+    void slotsAndCalVerAcrossPages() throws Exception {
+        gh.perPage(2);
+        publish("v1.1.0+green", false, false);
+        publish("v1.0.0+blue", false, false);
+        publish("v1.2.0-rc.1+blue", false, false);
+        publish("v2026.12.02.3+blue", false, false); // not SemVer: four segments, leading zeros
+        publish("2026.12.01.9+blue", false, false);
+        Registry blue = Registry.parse(gh.registryUrl(), gh.env(null), "linux", "amd64", null, "blue");
+        assertEquals("v1.0.0+blue", blue.latest().tag(), "the newest SemVer of blue's, past green's");
+        assertEquals("v1.1.0+green", Registry.parse(gh.registryUrl(), gh.env(null), "linux", "amd64", null, "green")
+                .latest().tag());
+        assertEquals("v2026.12.02.3+blue", Registry.parse(gh.registryUrl() + "?calver=YYYY.0M.0D.MICRO",
+                gh.env(null), "linux", "amd64", null, "blue").latest().tag());
+        assertEquals("v2026.12.02.3+blue", Registry.parse(gh.registryUrl(), gh.env(null), "linux", "amd64",
+                "YYYY.0M.0D.MICRO", null).latest().tag());
+    }
+
+    @Test
     void noEligibleReleaseIsNull() throws Exception {
         assertNull(registry("", null).latest());
         publish("latest", false, false);
@@ -151,10 +169,10 @@ class GitHubRegistryTest {
         publish("v1.0.0", false, false);
         Map<String, String> env = gh.env(null);
         env.put("GH_TOKEN", "gh-tok");
-        Registry.parse(gh.registryUrl(), env, "linux", "amd64").latest();
+        Registry.parse(gh.registryUrl(), env, "linux", "amd64", null, null).latest();
         assertEquals("Bearer gh-tok", gh.lastHeaders().get("authorization"));
         env.put("GITHUB_TOKEN", "github-tok");
-        Registry.parse(gh.registryUrl(), env, "linux", "amd64").latest();
+        Registry.parse(gh.registryUrl(), env, "linux", "amd64", null, null).latest();
         assertEquals("Bearer github-tok", gh.lastHeaders().get("authorization"));
         registry("", null).latest();
         assertNull(gh.lastHeaders().get("authorization"));
@@ -287,7 +305,7 @@ class GitHubRegistryTest {
         Map<String, String> env = new HashMap<>();
         env.put("GITHUB_API_URL", "http://127.0.0.1:" + port + "/");
         RegistryException e = assertThrows(RegistryException.class,
-                () -> Registry.parse("ghr://o/r", env, "linux", "amd64").latest());
+                () -> Registry.parse("ghr://o/r", env, "linux", "amd64", null, null).latest());
         assertTrue(e.isTransient());
         assertTrue(e.getMessage().startsWith("registry ghr://o/r: GET /repos/o/r/releases: "), e.getMessage());
     }
@@ -480,7 +498,7 @@ class GitHubRegistryTest {
             // api.invalid never resolves: only the proxy (which sends it to 127.0.0.1) can reach the fake
             Map<String, String> env = new HashMap<>(Map.of("GITHUB_API_URL", "http://api.invalid:" + port,
                     "HTTP_PROXY", proxy.url(), "GITHUB_TOKEN", "t0ken"));
-            Registry viaProxy = Registry.parse("ghr://o/r", env, "linux", "amd64");
+            Registry viaProxy = Registry.parse("ghr://o/r", env, "linux", "amd64", null, null);
             Release r = viaProxy.latest();
             assertEquals("v1.0.0", r.tag());
             viaProxy.download(r.artifact(), dir.resolve("a"), 1000, T);
@@ -492,7 +510,7 @@ class GitHubRegistryTest {
             env.put("NO_PROXY", "api.invalid");
             int before = proxy.seen().size();
             RegistryException e = assertThrows(RegistryException.class,
-                    () -> Registry.parse("ghr://o/r", env, "linux", "amd64").latest());
+                    () -> Registry.parse("ghr://o/r", env, "linux", "amd64", null, null).latest());
             assertTrue(e.isTransient(), e.getMessage());
             assertEquals(before, proxy.seen().size(), "NO_PROXY: straight to api.invalid, which does not resolve");
         }
@@ -501,7 +519,7 @@ class GitHubRegistryTest {
     @Test
     void anUnusableProxyIsRefusedWhenTheRegistryIsParsed() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> Registry.parse("ghr://o/r", Map.of("HTTPS_PROXY", "http://u:pw@proxy:1"), "linux", "amd64"));
+                () -> Registry.parse("ghr://o/r", Map.of("HTTPS_PROXY", "http://u:pw@proxy:1"), "linux", "amd64", null, null));
         assertEquals("HTTPS_PROXY: proxy credentials are not supported", e.getMessage());
     }
 }

@@ -55,7 +55,7 @@ class HostileInputMemoryTest {
                         Archives.Limits.DEFAULT);
                 result = "extracted";
             } else {
-                Release r = Registry.parse(args[1], java.util.Map.of("GITHUB_API_URL", args[2]), "linux", "amd64")
+                Release r = Registry.parse(args[1], java.util.Map.of("GITHUB_API_URL", args[2]), "linux", "amd64", null, null)
                         .latest();
                 result = "found " + (r == null ? "nothing" : r.tag());
             }

@@ -61,11 +61,15 @@ class SchedulerTest {
     }
 
     private Scheduler scheduler(String before, String after) throws IOException {
+        return scheduler(before, after, null);
+    }
+
+    private Scheduler scheduler(String before, String after, String slot) throws IOException {
         Files.createDirectories(registry());
-        Registry r = Registry.parse("file://" + registry(), Map.of());
+        Registry r = Registry.parse("file://" + registry(), Map.of(), null, slot);
         Releases releases = new Releases(workdir(), Clock.fixed(Instant.parse("2026-11-25T10:00:00Z"), ZoneOffset.UTC));
         DeployConfig config = new DeployConfig("file://" + registry(), INTERVAL, workdir(), 2, false, before, after,
-                1L << 20, Duration.ofSeconds(5));
+                1L << 20, Duration.ofSeconds(5), null, null);
         return new Scheduler(config, r, new Fetcher(r, d -> { }), releases, this::answer, notices, d -> { });
     }
 
@@ -139,11 +143,32 @@ class SchedulerTest {
         assertEquals(INTERVAL, s.check());
         assertEquals(List.of("rollout v1.1.0"), requests);
         assertEquals("v1.1.0", current());
-        assertEquals(List.of("downloaded: downloaded v1.1.0 (" + ARTIFACT + ", " + size("v1.1.0")
+        assertEquals(List.of("downloaded: Downloaded artifact for `v1.1.0` (" + ARTIFACT + ", " + size("v1.1.0")
                 + " bytes, sha256 verified)", "success"), notes);
         s.check();
         s.check();
         assertEquals(List.of("rollout v1.1.0"), requests, "up to date: nothing more");
+    }
+
+    /** A new --slot: what runs is another slot's, so the newest of this slot replaces it, even an older version. */
+    @Test
+    void aSlotDeploysOnlyItsTagsAndReplacesAnotherSlotsRelease() throws Exception {
+        publish("v1.0.0+green");
+        scheduler(null, null).check();
+        assertEquals("v1.0.0+green", current());
+        requests.clear();
+        Scheduler blue = scheduler(null, null, "blue");
+        blue.check();
+        assertEquals(List.of(), requests, "no blue release yet: green's is not blue's to deploy");
+        publish("v0.9.0+blue");
+        publish("v1.1.0+green");
+        blue.check();
+        assertEquals("v0.9.0+blue", current());
+        blue.check();
+        assertEquals(List.of("rollout v0.9.0+blue"), requests, "then up to date, whatever green publishes");
+        publish("v0.9.1+blue");
+        blue.check();
+        assertEquals("v0.9.1+blue", current());
     }
 
     private static long size(String tag) {
@@ -277,10 +302,15 @@ class SchedulerTest {
             public String describe() {
                 return real.describe();
             }
+
+            @Override
+            public Version version(String tag) {
+                return real.version(tag);
+            }
         };
         Releases releases = new Releases(workdir(), Clock.fixed(Instant.parse("2026-11-25T10:00:00Z"), ZoneOffset.UTC));
         DeployConfig config = new DeployConfig("file://" + registry(), INTERVAL, workdir(), 2, false, null, null,
-                1L << 20, Duration.ofSeconds(5));
+                1L << 20, Duration.ofSeconds(5), null, null);
         List<Duration> sleeps = java.util.Collections.synchronizedList(new ArrayList<>());
         Scheduler s = new Scheduler(config, flaky, new Fetcher(flaky, d -> { }), releases, this::answer, notices,
                 d -> {

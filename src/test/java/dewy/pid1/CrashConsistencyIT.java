@@ -172,7 +172,7 @@ class CrashConsistencyIT {
                 maxDelayMs = 40;
             }
             case UNPACK -> {
-                line = "msg=\"downloaded " + tag + " ";
+                line = "msg=\"Downloaded artifact for `" + tag + "` ";
                 maxDelayMs = 30;
             }
             case AFTER_SWAP -> {
@@ -201,7 +201,7 @@ class CrashConsistencyIT {
     /** The last deploy step the killed dewy logged (its log is written by a thread of its own: a lower bound). */
     private static String where(Dewy dewy) {
         String log = dewy.log();
-        String[] steps = {"msg=\"new release\"", "msg=\"downloaded ", "msg=\"current swapped\"", "msg=started "
+        String[] steps = {"msg=\"new release\"", "msg=\"Downloaded artifact for ", "msg=\"current swapped\"", "msg=started "
                 + "generation=2", "msg=deployed "};
         String last = "before new release";
         int at = -1;

@@ -124,7 +124,7 @@ class DeployIT {
                 assertEquals("v1.10.0", currentTag());
                 assertEquals(2, releaseDirs().size(), releaseDirs().toString());
 
-                hooks.awaitEvent("server-restarted", "server restarted: deploy", Duration.ofSeconds(10));
+                hooks.awaitEvent("server-restarted", "Server restarted for `v1.10.0` (deploy, ", Duration.ofSeconds(10));
                 String status = get(admin, "/status");
                 assertTrue(status.contains("\"deploy\":{\"registry\":\"ghr://o/r\",\"release\":\"v1.10.0\","),
                         status);
@@ -133,8 +133,8 @@ class DeployIT {
                 dewy.signal(Signals.SIGTERM);
                 assertEquals(0, dewy.awaitExit(Duration.ofSeconds(20)));
                 // delivered before dewy exited: the receiver answers each post before dewy's flush returns
-                assertEquals(1, hooks.count("stopping", "stopping, received SIGTERM"), hooks.webhooks().toString());
-                assertTrue(hooks.slack().stream().anyMatch(p -> p.message().equals("stopping, received SIGTERM")),
+                assertEquals(1, hooks.count("stopping", "Stop receiving by `SIGTERM` signal"), hooks.webhooks().toString());
+                assertTrue(hooks.slack().stream().anyMatch(p -> p.message().equals("Stop receiving by `SIGTERM` signal")),
                         "Slack got the termination message: " + hooks.slack());
 
                 List<String> kinds = hooks.webhooks().stream().map(NotifyReceiver.Post::event).toList();
@@ -143,7 +143,7 @@ class DeployIT {
                 }
                 assertEquals("started", kinds.get(0), kinds.toString());
                 assertEquals("stopping", kinds.get(kinds.size() - 1), kinds.toString());
-                assertTrue(hooks.count("downloaded", "downloaded v1.10.0") == 1, hooks.webhooks().toString());
+                assertTrue(hooks.count("downloaded", "Downloaded artifact for `v1.10.0`") == 1, hooks.webhooks().toString());
                 assertEquals("v1.10.0", hooks.events("server-restarted").get(0).body().get("version").getAsString());
                 NotifyReceiver.Post slack = hooks.slack().get(0);
                 assertEquals("Bearer " + SLACK_TOKEN, slack.authorization());
@@ -364,7 +364,7 @@ class DeployIT {
                             .filter(p -> p.endsWith(".part") || p.contains(".staging-")).toList();
                     assertEquals(List.of(), partial, "an abandoned download left files");
                 }
-                assertEquals(1, hooks.count("stopping", "stopping, received SIGTERM"));
+                assertEquals(1, hooks.count("stopping", "Stop receiving by `SIGTERM` signal"));
             }
         }
     }
@@ -424,6 +424,36 @@ class DeployIT {
         }
     }
 
+    /**
+     * {@code --slot blue --calver YYYY.0M.0D.MICRO} (Go dewy's blue/green by tag, calendar versions): only blue's
+     * tags deploy, the newest by date; a newer green tag changes nothing, the next blue one deploys.
+     */
+    @Test
+    void aSlotDeploysOnlyItsOwnCalVerTags() throws Exception {
+        int port = StarterIT.freePort();
+        Path dir = tmp.resolve("registry");
+        Files.createDirectories(dir);
+        try (Dewy dewy = start(Map.of(), args("file://" + dir, port, "--slot", "blue", "--calver",
+                "YYYY.0M.0D.MICRO", "--log-level", "debug"))) {
+            publishFile(dir, "2026.12.01.0+green", ReleaseFixtures.appTarGz("2026.12.01.0+green"), true);
+            publishFile(dir, "v9.9.9+blue", ReleaseFixtures.appTarGz("v9.9.9+blue"), true); // SemVer, not CalVer
+            publishFile(dir, "2026.11.30.4+blue", ReleaseFixtures.appTarGz("2026.11.30.4+blue"), true);
+            publishFile(dir, "2026.12.01.1+blue", ReleaseFixtures.appTarGz("2026.12.01.1+blue"), true);
+            awaitServing(port, "2026.12.01.1+blue", dewy);
+            long pid = pid(get(port));
+            publishFile(dir, "2026.12.02.0+green", ReleaseFixtures.appTarGz("2026.12.02.0+green"), true);
+            int checks = dewy.countLog("msg=\"up to date\"");
+            dewy.awaitLog("msg=\"up to date\"", checks + 3, Duration.ofSeconds(20)); // green's tag seen, and left
+            assertEquals("2026.12.01.1+blue", currentTag());
+            assertEquals(pid, pid(get(port)), "no restart for another slot's tag");
+            publishFile(dir, "2026.12.02.1+blue", ReleaseFixtures.appTarGz("2026.12.02.1+blue"), true);
+            awaitServing(port, "2026.12.02.1+blue", dewy);
+            assertEquals("2026.12.02.1+blue", currentTag());
+            assertFalse(dewy.log().contains("version=2026.12.01.0+green") || dewy.log().contains("v9.9.9"),
+                    "green's and SemVer tags never deployed:\n" + dewy.log());
+        }
+    }
+
     @Test
     void withoutPortADeployStopsThenStartsAndAFailedReleaseBringsTheOldOneBack() throws Exception {
         int port = StarterIT.freePort();
@@ -460,19 +490,19 @@ class DeployIT {
             try (Dewy dewy = start(Map.of(), List.of("--port", "127.0.0.1:" + port, "--ready", "notify",
                     "--notifier", dead, "--notifier", hooks.webhook(), "--", "python3",
                     ReleaseFixtures.PYTHON_APP.toString()))) {
-                hooks.awaitEvent("server-started", "server started (generation 1, pid ", Duration.ofSeconds(20));
+                hooks.awaitEvent("server-started", "Server started (generation 1, pid ", Duration.ofSeconds(20));
                 dewy.signal(Signals.SIGUSR1);
-                hooks.awaitEvent("server-restarted", "server restarted: USR1 signal (generation 2, ",
+                hooks.awaitEvent("server-restarted", "Restarted receiving by `SIGUSR1` signal (generation 2, ",
                         Duration.ofSeconds(20));
                 dewy.awaitLog("msg=\"generation exited\" generation=1 ", 1, Duration.ofSeconds(20));
                 Dewy.kill(dewy.app(), Signals.SIGKILL); // the host's pid of generation 2
-                hooks.awaitEvent("server-restarted", "server restarted: crash (generation 3, ", Duration.ofSeconds(20));
+                hooks.awaitEvent("server-restarted", "Server restarted (crash, generation 3, ", Duration.ofSeconds(20));
                 dewy.signal(Signals.SIGTERM);
                 assertEquals(0, dewy.awaitExit(Duration.ofSeconds(20)), "the application's status, not the notifier's");
                 List<String> kinds = hooks.webhooks().stream().map(NotifyReceiver.Post::event).toList();
                 assertEquals(List.of("started", "server-started", "server-restarted", "server-restarted", "stopping"),
                         kinds);
-                assertTrue(hooks.webhooks().get(0).message().startsWith("dewy "), hooks.webhooks().toString());
+                assertTrue(hooks.webhooks().get(0).message().startsWith("Automatic shipping started by *Dewy* (v"), hooks.webhooks().toString());
                 assertTrue(hooks.webhooks().stream().allMatch(p -> p.body().get("version").isJsonNull()),
                         "no registry, no version: " + hooks.webhooks());
                 assertTrue(dewy.log().contains("msg=\"notifier failed\""), "the dead webhook is logged");
@@ -484,7 +514,8 @@ class DeployIT {
     @org.junit.jupiter.params.provider.ValueSource(strings = {
         "--registry ghr://only-owner", "--registry ftp://x/y", "--registry ghr://o/r?colour=red",
         "--notifier slack://deploys", "--notifier foo://bar", "--registry file:///tmp --workdir /proc/self/nope",
-        "--registry ghr://o/r -i 0", "--after-deploy-hook true"})
+        "--registry ghr://o/r -i 0", "--after-deploy-hook true", "--slot blue", "--registry file:///tmp --slot a+b",
+        "--registry file:///tmp --calver yyyy", "--registry file:///tmp?calver=YYYY.MICRO --calver YYYY.0M.MICRO"})
     void badDeployFlagsAreOneLineUsageErrorsBeforeTheApplicationStarts(String flags) throws Exception {
         List<String> args = new ArrayList<>(List.of(flags.split(" ")));
         args.addAll(List.of("--", "touch", tmp.resolve("started").toString()));

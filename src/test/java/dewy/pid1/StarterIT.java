@@ -134,6 +134,52 @@ class StarterIT {
         assertFalse(Files.exists(sock), "dewy removes its unix socket when it exits");
     }
 
+    /** Go dewy's {@code --port 8000-8002}: one socket per port, fds 3 to 5, named as one entry each. */
+    @Test
+    void aPortRangeIsOneSocketPerPort() throws Exception {
+        int first = freeRange(3);
+        Path file = tmp.resolve("gen");
+        try (Dewy dewy = startGenerations(file, List.of("--port", "127.0.0.1:" + first + "-" + (first + 2), "--ready",
+                "notify"))) {
+            Dewy.awaitLines(file, "1 ready", 1, Duration.ofSeconds(10));
+            assertEquals("127.0.0.1:" + first + "=3;127.0.0.1:" + (first + 1) + "=4;127.0.0.1:" + (first + 2) + "=5",
+                    value(file, 1, "env SERVER_STARTER_PORT="));
+            assertEquals("3", value(file, 1, "env LISTEN_FDS="));
+            assertEquals(List.of("fd 0 other", "fd 1 other", "fd 2 other", "fd 3 listening-socket",
+                    "fd 4 listening-socket", "fd 5 listening-socket"),
+                    of(file, 1).stream().filter(l -> l.startsWith("fd ")).sorted().toList());
+            for (int p = first; p <= first + 2; p++) {
+                try (Socket s = new Socket()) {
+                    s.connect(new InetSocketAddress("127.0.0.1", p), 2000);
+                }
+            }
+        }
+    }
+
+    /** The first of {@code n} consecutive free ports on 127.0.0.1. */
+    private static int freeRange(int n) throws IOException {
+        for (int attempt = 0; attempt < 50; attempt++) {
+            int first = freePort();
+            if (first + n - 1 > 65535) {
+                continue;
+            }
+            List<java.net.ServerSocket> held = new ArrayList<>();
+            try {
+                for (int p = first; p < first + n; p++) {
+                    held.add(new java.net.ServerSocket(p, 1, java.net.InetAddress.getLoopbackAddress()));
+                }
+                return first;
+            } catch (IOException taken) {
+                // try another
+            } finally {
+                for (java.net.ServerSocket s : held) {
+                    s.close();
+                }
+            }
+        }
+        throw new IOException("no " + n + " consecutive free ports");
+    }
+
     /** systemd socket activation of dewy itself: the sockets it was given go to every generation, from fd 3. */
     @ParameterizedTest(name = "{0}")
     @EnumSource(value = Mode.class, names = {"PID1", "PID1_RELAUNCH"})

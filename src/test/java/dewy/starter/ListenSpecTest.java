@@ -22,6 +22,33 @@ class ListenSpecTest {
         assertEquals(new ListenSpec("@dewy-test", null, 0, "@dewy-test", ListenSpec.AUTO), ListenSpec.parse("@dewy-test"));
     }
 
+    /** Go dewy's port ranges: one socket per port, each on the next free descriptor; at most 100 ports. */
+    @Test
+    void rangesOfPorts() {
+        assertEquals(List.of(ListenSpec.parse("8000"), ListenSpec.parse("8001"), ListenSpec.parse("8002")),
+                ListenSpec.parseRange("8000-8002"));
+        assertEquals(List.of(ListenSpec.parse("127.0.0.1:9000"), ListenSpec.parse("127.0.0.1:9001")),
+                ListenSpec.parseRange(" 127.0.0.1:9000-9001"));
+        assertEquals(List.of(ListenSpec.parse("[::1]:9000"), ListenSpec.parse("[::1]:9001")),
+                ListenSpec.parseRange("[::1]:9000-9001"));
+        assertEquals(List.of(ListenSpec.parse("my-host:80")), ListenSpec.parseRange("my-host:80"), "a hyphen in a host");
+        assertEquals(List.of(ListenSpec.parse("/run/a-1.sock")), ListenSpec.parseRange("/run/a-1.sock"));
+        assertEquals(List.of(ListenSpec.parse("8080=0")), ListenSpec.parseRange("8080=0"));
+        assertEquals(1, ListenSpec.parseRange("7000-7000").size());
+        assertEquals(100, ListenSpec.parseRange("8000-8099").size());
+        for (String[] bad : new String[][] {
+            {"8000-8100", "\"8000-8100\": port range too large (101 ports), maximum allowed is 100"},
+            {"8005-8000", "\"8005-8000\": start port (8005) cannot be greater than end port (8000)"},
+            {"0-3", "\"0-3\": ports in a range are 1 to 65535"},
+            {"65535-65536", "\"65535-65536\": ports in a range are 1 to 65535"},
+            {"8000-8001=0", "\"8000-8001=0\": a port range takes no =FD (its ports take the next free descriptors "
+                    + "from 3)"}}) {
+            assertEquals(bad[1], assertThrows(IllegalArgumentException.class, () -> ListenSpec.parseRange(bad[0]))
+                    .getMessage());
+        }
+        assertThrows(IllegalArgumentException.class, () -> ListenSpec.parseRange("8000-"), "not a range, not a port");
+    }
+
     @Test
     void chosenDescriptor() {
         assertEquals(new ListenSpec("8080", null, 8080, null, 0), ListenSpec.parse("8080=0"));
