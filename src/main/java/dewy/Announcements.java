@@ -44,8 +44,9 @@ final class Announcements implements Lifecycle {
             notes.publish(Event.info(Event.SERVER_RESTARTED, "Restarted receiving by `SIGUSR1` signal (" + details
                     + ")", version));
         } else {
-            notes.publish(Event.info(Event.SERVER_RESTARTED, "Server restarted" + forVersion + " (" + why(reason)
-                    + ", " + details + ")", version));
+            Event restarted = Event.info(Event.SERVER_RESTARTED, "Server restarted" + forVersion + " ("
+                    + why(reason) + ", " + details + ")", version);
+            notes.publish(reason.equals("deploy") && version != null ? restarted.inDeploy(version) : restarted);
         }
     }
 

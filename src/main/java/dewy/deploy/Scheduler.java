@@ -253,7 +253,8 @@ public final class Scheduler {
         }
         checkStopped();
         notes.publish(Event.info(Event.DOWNLOADED, "Downloaded artifact for `" + tag + "` (" + artifact + ", "
-                + size(file) + (release.checksums() == null ? ", no checksum" : ", sha256 verified") + ")", tag));
+                + size(file) + (release.checksums() == null ? ", no checksum" : ", sha256 verified") + ")", tag)
+                .inDeploy(tag));
 
         Path staged;
         try {
@@ -313,7 +314,7 @@ public final class Scheduler {
                     result(false, tag + " rolled back: " + answer.why());
                     Log.error("rolled back", "version", tag, "to", orNone(current), "reason", answer.why());
                     notes.publish(Event.error(Event.ROLLBACK, tag + " rolled back to " + orNone(current) + ": "
-                            + answer.why(), current));
+                            + answer.why(), current).inDeploy(tag));
                 }
             }
         }
@@ -333,13 +334,13 @@ public final class Scheduler {
     private Request.HookListener hooks(String tag, String current) {
         return (hook, code) -> {
             if (code == 0) {
-                notes.publish(Event.info(Event.HOOK, hook + " succeeded for " + tag, tag));
+                notes.publish(Event.info(Event.HOOK, hook + " succeeded for " + tag, tag).inDeploy(tag));
             } else if (hook.equals("before-deploy-hook")) {
                 notes.publish(Event.error(Event.HOOK, hook + " failed with " + code + "; " + tag
-                        + " not deployed, " + orNone(current) + " keeps running", tag));
+                        + " not deployed, " + orNone(current) + " keeps running", tag).inDeploy(tag));
             } else {
                 notes.publish(Event.error(Event.HOOK, hook + " failed with " + code + "; current is back on "
-                        + orNone(current) + ", " + tag + " not started", tag));
+                        + orNone(current) + ", " + tag + " not started", tag).inDeploy(tag));
             }
         };
     }
@@ -351,7 +352,7 @@ public final class Scheduler {
         result(false, "deploy of " + tag + " failed: " + why);
         Log.error("deploy failed; the running version keeps serving", "version", tag, "error", why,
                 "retry", permanent ? "after a newer release" : "next check");
-        notes.publish(Event.error(Event.ERROR, "deploy of " + tag + " failed: " + why, tag));
+        notes.publish(Event.error(Event.ERROR, "deploy of " + tag + " failed: " + why, tag).inDeploy(tag));
     }
 
     private void prune(Path dir, Path previous, String tag) {

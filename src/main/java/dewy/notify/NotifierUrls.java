@@ -47,6 +47,8 @@ final class NotifierUrls {
         }
         String title = "dewy";
         String link = null;
+        boolean thread = false;
+        boolean quiet = false;
         if (q >= 0) {
             for (String pair : rest.substring(q + 1).split("&")) {
                 if (pair.isEmpty()) {
@@ -58,7 +60,9 @@ final class NotifierUrls {
                 switch (key) {
                     case "title" -> title = value.isBlank() ? "dewy" : value;
                     case "url" -> link = checkLink(shown, value);
-                    default -> throw badAs(shown, "unknown parameter " + key + " (use title, url)");
+                    case "thread" -> thread = bool(shown, key, value);
+                    case "quiet" -> quiet = bool(shown, key, value);
+                    default -> throw badAs(shown, "unknown parameter " + key + " (use title, url, thread, quiet)");
                 }
             }
         }
@@ -78,7 +82,15 @@ final class NotifierUrls {
                 throw badAs(shown, "SLACK_API_URL is not an http(s) URL");
             }
         }
-        return new SlackNotifier(http, api, token.strip(), channel, title, link);
+        return new SlackNotifier(http, api, token.strip(), channel, title, link, thread, quiet);
+    }
+
+    private static boolean bool(String shown, String key, String value) {
+        return switch (value) {
+            case "true", "True", "TRUE", "t", "T", "1" -> true; // Go's strconv.ParseBool, as Go dewy reads them
+            case "false", "False", "FALSE", "f", "F", "0" -> false;
+            default -> throw badAs(shown, key + "= wants true or false");
+        };
     }
 
     private static Notifier webhook(String u, Http http) {

@@ -9,15 +9,24 @@ import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpResponse;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
- * {@code slack://CHANNEL?title=TITLE}: one chat.postMessage per event, with a plain text fallback and one coloured
- * attachment. The channel goes to Slack exactly as written (a name like {@code deploys} or an ID like
- * {@code C0123}); Slack accepts both with or without the {@code #}.
+ * {@code slack://CHANNEL?title=TITLE&thread=true&quiet=true}: one chat.postMessage per event, with a plain text
+ * fallback and one coloured attachment. The channel goes to Slack exactly as written (a name like {@code deploys} or
+ * an ID like {@code C0123}); Slack accepts both with or without the {@code #}.
+ * <p>
+ * {@code thread=true} (Go dewy's): the first message of a deploy goes to the channel, and the deploy's later ones
+ * into its thread ({@code thread_ts}, the first one's {@code ts}); an error also reaches the channel
+ * ({@code reply_broadcast}). {@code quiet=true} (Go dewy's) drops the start, download, stop and successful-hook
+ * messages. Both run on this notifier's own thread, so the thread table needs no lock.
  */
 final class SlackNotifier implements Notifier {
     static final String DEFAULT_API = "https://slack.com/api";
+    /** Deploys whose thread is remembered: the newest ones, a deploy being over long before this many follow. */
+    static final int THREADS = 32;
 
     private final Http http;
     private final URI endpoint;
@@ -25,19 +34,54 @@ final class SlackNotifier implements Notifier {
     private final String channel;
     private final String title;
     private final String titleLink; // null: none
+    private final boolean thread;
+    private final boolean quiet;
+    /** Deploy tag to the ts of its first message, oldest first. */
+    private final Map<String, String> threads = new LinkedHashMap<>() {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
+            return size() > THREADS;
+        }
+    };
 
-    SlackNotifier(Http http, String apiBase, String token, String channel, String title, String titleLink) {
+    SlackNotifier(Http http, String apiBase, String token, String channel, String title, String titleLink,
+            boolean thread, boolean quiet) {
         this.http = http;
         this.endpoint = URI.create(apiBase + "/chat.postMessage");
         this.token = token;
         this.channel = channel;
         this.title = title;
         this.titleLink = titleLink;
+        this.thread = thread;
+        this.quiet = quiet;
+    }
+
+    /** What {@code quiet=true} drops: the start, download, stop and successful-hook messages. */
+    static boolean quietDrops(Event e) {
+        return switch (e.kind()) {
+            case Event.STARTED, Event.DOWNLOADED, Event.STOPPING -> true;
+            case Event.HOOK -> !e.error();
+            default -> false;
+        };
     }
 
     @Override
     public void send(Event e, String host, Instant time) throws IOException, InterruptedException {
-        HttpResponse<String> r = http.post(endpoint, "application/json; charset=utf-8", body(e, host, time),
+        if (quiet && quietDrops(e)) {
+            return;
+        }
+        String threadTs = thread && e.deploy() != null ? threads.get(e.deploy()) : null;
+        JsonObject answer = post(body(e, host, time, threadTs));
+        if (thread && e.deploy() != null && threadTs == null) {
+            JsonElement ts = answer.get("ts");
+            if (ts != null && ts.isJsonPrimitive() && ts.getAsString().matches("[0-9]{1,20}\\.[0-9]{1,12}")) {
+                threads.put(e.deploy(), ts.getAsString()); // this deploy's later messages go under this one
+            }
+        }
+    }
+
+    private JsonObject post(String body) throws IOException, InterruptedException {
+        HttpResponse<String> r = http.post(endpoint, "application/json; charset=utf-8", body,
                 "Bearer " + token, HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() / 100 != 2) {
             throw new IOException("HTTP " + r.statusCode());
@@ -59,9 +103,15 @@ final class SlackNotifier implements Notifier {
             String code = err != null && err.isJsonPrimitive() ? errorCode(err.getAsString()) : "unknown error";
             throw new IOException("slack: " + code);
         }
+        return answer;
     }
 
     String body(Event e, String host, Instant time) {
+        return body(e, host, time, null);
+    }
+
+    /** The message; in the thread of {@code threadTs} when not null, and then an error is also broadcast. */
+    String body(Event e, String host, Instant time, String threadTs) {
         JsonObject a = new JsonObject();
         a.addProperty("color", e.error() ? "danger" : "good");
         a.addProperty("title", title);
@@ -84,6 +134,12 @@ final class SlackNotifier implements Notifier {
         o.addProperty("channel", channel);
         o.addProperty("text", "[" + title + "] " + e.message());
         o.add("attachments", attachments);
+        if (threadTs != null) {
+            o.addProperty("thread_ts", threadTs);
+            if (e.error()) {
+                o.addProperty("reply_broadcast", true); // errors are seen in the channel too
+            }
+        }
         return new GsonBuilder().disableHtmlEscaping().create().toJson(o);
     }
 

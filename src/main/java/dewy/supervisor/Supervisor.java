@@ -345,7 +345,11 @@ public final class Supervisor {
             return;
         }
         restarts.recordExit(g, code);
-        drain.recordExit(g, code);
+        if (!(wasStarting && generations.anyServing())) {
+            // A new generation that failed while the old one serves on is not the application's status: a rolled-back
+            // release's 3 must not become dewy's exit when the generation that served exits 0 at the drain.
+            drain.recordExit(g, code);
+        }
         stopper.stopLeftovers(g, now);
         hintIfItBindsItself(g, code, wasStarting, now);
         if (wasStarting) {

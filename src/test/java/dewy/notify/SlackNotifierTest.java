@@ -86,6 +86,78 @@ class SlackNotifierTest {
         }
     }
 
+    /** Slack answers each post with its own ts, as chat.postMessage does. */
+    private static Receiver stampedSlack() throws java.io.IOException {
+        return new Receiver(i -> Receiver.Answer.ok("{\"ok\":true,\"channel\":\"C1\",\"ts\":\"1700000000.00010" + i
+                + "\"}"));
+    }
+
+    private static JsonObject body(Receiver.Request q) {
+        return JsonParser.parseString(q.body()).getAsJsonObject();
+    }
+
+    /** thread=true: a deploy's first message in the channel, its later ones in that thread, errors broadcast too. */
+    @Test
+    void threadPutsADeploysMessagesUnderItsFirst() throws Exception {
+        try (Receiver r = stampedSlack(); Notifications n = slack(r, "slack://deploys?thread=true", new CapturedLog())) {
+            n.publish(Event.info(Event.STARTED, "Automatic shipping started", null));
+            n.publish(Event.info(Event.DOWNLOADED, "Downloaded artifact for `v2`", "v2").inDeploy("v2"));
+            n.publish(Event.info(Event.HOOK, "after-deploy-hook succeeded for v2", "v2").inDeploy("v2"));
+            n.publish(Event.info(Event.SERVER_RESTARTED, "Server restarted for `v2` (deploy, ...)", "v2").inDeploy("v2"));
+            n.publish(Event.info(Event.DOWNLOADED, "Downloaded artifact for `v3`", "v3").inDeploy("v3"));
+            n.publish(Event.error(Event.ROLLBACK, "v3 rolled back to v2: exited", "v2").inDeploy("v3"));
+            n.publish(Event.info(Event.SERVER_RESTARTED, "Restarted receiving by `SIGUSR1` signal", "v2"));
+            assertTrue(n.flush(Duration.ofSeconds(10)));
+            List<JsonObject> posts = r.drain().stream().map(SlackNotifierTest::body).toList();
+            assertEquals(7, posts.size());
+            assertFalse(posts.get(0).has("thread_ts"), "not part of a deploy: the channel");
+            assertFalse(posts.get(1).has("thread_ts"), "the deploy's first message: the channel");
+            assertEquals("1700000000.000101", posts.get(2).get("thread_ts").getAsString());
+            assertFalse(posts.get(2).has("reply_broadcast"));
+            assertEquals("1700000000.000101", posts.get(3).get("thread_ts").getAsString());
+            assertFalse(posts.get(4).has("thread_ts"), "the next deploy starts its own thread");
+            assertEquals("1700000000.000104", posts.get(5).get("thread_ts").getAsString());
+            assertTrue(posts.get(5).get("reply_broadcast").getAsBoolean(), "an error reaches the channel too");
+            assertFalse(posts.get(6).has("thread_ts"), "a USR1 restart is no deploy's");
+        }
+    }
+
+    /** Without thread=true nothing is threaded, and quiet=true drops start, download, stop and hook successes. */
+    @Test
+    void quietDropsTheRoutineMessages() throws Exception {
+        try (Receiver r = stampedSlack(); Notifications n = slack(r, "slack://deploys?quiet=true", new CapturedLog())) {
+            n.publish(Event.info(Event.STARTED, "Automatic shipping started", null));
+            n.publish(Event.info(Event.DOWNLOADED, "Downloaded artifact for `v2`", "v2").inDeploy("v2"));
+            n.publish(Event.info(Event.HOOK, "before-deploy-hook succeeded for v2", "v2").inDeploy("v2"));
+            n.publish(Event.error(Event.HOOK, "after-deploy-hook failed with 3", "v1").inDeploy("v2"));
+            n.publish(Event.info(Event.SERVER_STARTED, "Server started for `v1`", "v1"));
+            n.publish(Event.info(Event.SERVER_RESTARTED, "Server restarted for `v2` (deploy", "v2").inDeploy("v2"));
+            n.publish(Event.error(Event.ERROR, "registry check failed", "v2"));
+            n.publish(Event.info(Event.STOPPING, "Stop receiving by `SIGTERM` signal", "v2"));
+            assertTrue(n.flush(Duration.ofSeconds(10)));
+            List<String> texts = r.drain().stream().map(q -> attachment(body(q)).get("text").getAsString()).toList();
+            assertEquals(List.of("after-deploy-hook failed with 3", "Server started for `v1`",
+                    "Server restarted for `v2` (deploy", "registry check failed"), texts);
+        }
+        try (Receiver r = stampedSlack(); Notifications n = slack(r, "slack://deploys", new CapturedLog())) {
+            n.publish(Event.info(Event.DOWNLOADED, "Downloaded artifact for `v2`", "v2").inDeploy("v2"));
+            n.publish(Event.info(Event.HOOK, "after-deploy-hook succeeded for v2", "v2").inDeploy("v2"));
+            assertTrue(n.flush(Duration.ofSeconds(10)));
+            assertTrue(r.drain().stream().noneMatch(q -> body(q).has("thread_ts")), "no thread unless asked");
+        }
+    }
+
+    @Test
+    void threadAndQuietTakeGoDewysBooleans() {
+        Map<String, String> env = Map.of("SLACK_TOKEN", TOKEN);
+        for (String ok : List.of("slack://d?thread=true&quiet=1", "slack://d?thread=False&quiet=T")) {
+            Notifications.create(List.of(ok), env, new CapturedLog(), Duration.ofSeconds(1)).close();
+        }
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> Notifications.create(List.of("slack://d?thread=yes"), env, new CapturedLog(), Duration.ofSeconds(1)));
+        assertTrue(e.getMessage().contains("thread= wants true or false"), e.getMessage());
+    }
+
     @Test
     void okFalseIsAFailureAndTheNextEventStillGoes() throws Exception {
         CapturedLog log = new CapturedLog();

@@ -7,6 +7,7 @@ import static dewy.pid1.DeployFixtures.pid;
 import static dewy.pid1.DeployFixtures.publishFile;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dewy.deploy.FakeGitHub;
@@ -452,6 +453,68 @@ class DeployIT {
             assertFalse(dewy.log().contains("version=2026.12.01.0+green") || dewy.log().contains("v9.9.9"),
                     "green's and SemVer tags never deployed:\n" + dewy.log());
         }
+    }
+
+    /**
+     * Slack's {@code thread=true}: each deploy's first message goes to the channel and the rest of that deploy into
+     * its thread, a rollback broadcast to the channel too; {@code quiet=true} drops the start, download, stop and
+     * successful-hook messages. Against the local Slack stand-in, which answers each post with a ts of its own.
+     */
+    @Test
+    void slackThreadsEachDeployAndQuietDropsTheRoutine() throws Exception {
+        int port = StarterIT.freePort();
+        Path dir = tmp.resolve("registry");
+        Files.createDirectories(dir);
+        try (NotifyReceiver hooks = new NotifyReceiver()) {
+            Map<String, String> env = Map.of("SLACK_TOKEN", SLACK_TOKEN, "SLACK_API_URL", hooks.slackApi());
+            try (Dewy dewy = start(env, args("file://" + dir, port, "--notifier", "slack://deploys?thread=true",
+                    "--notifier", "slack://quiet?quiet=true", "--after-deploy-hook", "true"))) {
+                publishFile(dir, "v1.0.0", ReleaseFixtures.appTarGz("v1.0.0"), true);
+                awaitServing(port, "v1.0.0", dewy);
+                publishFile(dir, "v1.1.0", ReleaseFixtures.appTarGz("v1.1.0"), true);
+                awaitServing(port, "v1.1.0", dewy);
+                publishFile(dir, "v1.2.0", ReleaseFixtures.appTarGz("v1.2.0", "--crash-on-start"), true);
+                Dewy.await("the rollback in both channels", Duration.ofSeconds(30), () -> hooks.slack().stream()
+                        .filter(p -> p.message().startsWith("v1.2.0 rolled back to v1.1.0")).count() == 2);
+                dewy.signal(Signals.SIGTERM);
+                assertEquals(0, dewy.awaitExit(Duration.ofSeconds(20)));
+            }
+            List<NotifyReceiver.Post> threaded = hooks.slack().stream().filter(p -> p.channel().equals("deploys"))
+                    .toList();
+            NotifyReceiver.Post downloaded = only(threaded, "Downloaded artifact for `v1.1.0`");
+            assertNull(downloaded.threadTs(), "a deploy's first message goes to the channel");
+            for (String later : List.of("after-deploy-hook succeeded for v1.1.0", "Server restarted for `v1.1.0` (deploy")) {
+                assertEquals(downloaded.ts(), only(threaded, later).threadTs(), later + " in v1.1.0's thread");
+            }
+            NotifyReceiver.Post next = only(threaded, "Downloaded artifact for `v1.2.0`");
+            assertNull(next.threadTs(), "each deploy its own thread");
+            NotifyReceiver.Post rollback = only(threaded, "v1.2.0 rolled back to v1.1.0");
+            assertEquals(next.ts(), rollback.threadTs());
+            assertTrue(rollback.body().get("reply_broadcast").getAsBoolean(), "the error reaches the channel too");
+            assertNull(only(threaded, "Stop receiving by `SIGTERM` signal").threadTs());
+            assertNull(only(threaded, "Automatic shipping started by *Dewy*").threadTs());
+
+            List<String> quiet = hooks.slack().stream().filter(p -> p.channel().equals("quiet"))
+                    .map(NotifyReceiver.Post::message).toList();
+            for (String dropped : List.of("Automatic shipping", "Downloaded artifact", "Stop receiving",
+                    "after-deploy-hook succeeded")) {
+                assertTrue(quiet.stream().noneMatch(m -> m.startsWith(dropped)), dropped + " in " + quiet);
+            }
+            for (String kept : List.of("Server started for `v1.0.0`", "Server restarted for `v1.1.0` (deploy",
+                    "v1.2.0 rolled back to v1.1.0")) {
+                assertTrue(quiet.stream().anyMatch(m -> m.startsWith(kept)), kept + " not in " + quiet);
+            }
+            assertTrue(quiet.stream().allMatch(m -> !m.isEmpty())
+                    && hooks.slack().stream().filter(p -> p.channel().equals("quiet")).allMatch(p -> p.threadTs() == null),
+                    "quiet alone threads nothing");
+        }
+    }
+
+    /** The one post whose message starts with {@code text}. */
+    private static NotifyReceiver.Post only(List<NotifyReceiver.Post> posts, String text) {
+        List<NotifyReceiver.Post> found = posts.stream().filter(p -> p.message().startsWith(text)).toList();
+        assertEquals(1, found.size(), "\"" + text + "\" in " + posts.stream().map(NotifyReceiver.Post::message).toList());
+        return found.get(0);
     }
 
     @Test

@@ -16,8 +16,17 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * answering before it returns, so a body recorded here was delivered.
  */
 final class NotifyReceiver implements AutoCloseable {
-    /** One POST: its path, Authorization header and JSON body. */
-    record Post(String path, String authorization, JsonObject body) {
+    /** One POST: its path, Authorization header and JSON body; for Slack, the ts this stand-in answered. */
+    record Post(String path, String authorization, JsonObject body, String ts) {
+        String channel() {
+            return body.get("channel").getAsString();
+        }
+
+        /** Slack's thread_ts, or null for a message to the channel. */
+        String threadTs() {
+            return body.has("thread_ts") ? body.get("thread_ts").getAsString() : null;
+        }
+
         String event() {
             return body.has("event") ? body.get("event").getAsString() : null;
         }
@@ -32,16 +41,19 @@ final class NotifyReceiver implements AutoCloseable {
 
     private final HttpServer server;
     private final List<Post> posts = new CopyOnWriteArrayList<>();
+    private final java.util.concurrent.atomic.AtomicInteger stamps = new java.util.concurrent.atomic.AtomicInteger();
 
     NotifyReceiver() throws IOException {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
         server.createContext("/", exchange -> {
             byte[] body = exchange.getRequestBody().readAllBytes();
+            boolean slack = exchange.getRequestURI().getPath().endsWith("chat.postMessage");
+            String ts = slack ? String.format("1700000000.%06d", stamps.incrementAndGet()) : null; // Slack's form
             posts.add(new Post(exchange.getRequestURI().getPath(),
                     exchange.getRequestHeaders().getFirst("Authorization"),
-                    JsonParser.parseString(new String(body, StandardCharsets.UTF_8)).getAsJsonObject()));
-            byte[] answer = exchange.getRequestURI().getPath().endsWith("chat.postMessage")
-                    ? "{\"ok\":true}".getBytes(StandardCharsets.UTF_8) : new byte[0];
+                    JsonParser.parseString(new String(body, StandardCharsets.UTF_8)).getAsJsonObject(), ts));
+            byte[] answer = slack ? ("{\"ok\":true,\"channel\":\"C1\",\"ts\":\"" + ts + "\"}")
+                    .getBytes(StandardCharsets.UTF_8) : new byte[0];
             exchange.getResponseHeaders().add("Content-Type", "application/json");
             exchange.sendResponseHeaders(200, answer.length == 0 ? -1 : answer.length);
             exchange.getResponseBody().write(answer);

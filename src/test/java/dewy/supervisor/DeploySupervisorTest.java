@@ -163,6 +163,18 @@ class DeploySupervisorTest {
         assertEquals("v1", procs.releaseOf.get(102));
     }
 
+    /** The rolled-back release's 3 is not dewy's status: the generation that served on exits 0 at the drain. */
+    @Test
+    void afterARollbackTheDrainExitsWithTheServingGenerationsStatus() {
+        Supervisor s = serving(SOCKETS, RestartPolicy.Mode.ON_FAILURE);
+        s.request(rollout("v2"));
+        exits(s, 101, WaitStatus.ofExit(3));
+        s.handle(signal(SIGTERM));
+        exits(s, 100, WaitStatus.ofExit(0));
+        assertTrue(s.done());
+        assertEquals(0, s.exitStatus(), "the status of v1's generation, which served to the end");
+    }
+
     @Test
     void newReleaseNotReadyInTimeIsStoppedAndRolledBack() {
         Supervisor s = serving(SOCKETS, RestartPolicy.Mode.ON_FAILURE);
