@@ -85,6 +85,8 @@ public final class CommandLine {
                     "sh -c CMD before a release is unpacked; failing aborts the deploy"),
             new Option("after-deploy-hook", null, "CMD", "none",
                     "sh -c CMD after current is swapped, before the restart; failing rolls back"),
+            new Option("no-report", null, null, "false",
+                    "leave no shipping report (shipped_to_HOST_server_at_TIME.txt) in the registry after a deploy"),
             new Option("max-artifact-size", null, "SIZE", "1GiB", "largest download: 500MiB, 2GiB, 1048576"),
             new Option("download-timeout", null, "DURATION", "10m", "longest a download may take"),
             new Option("notifier", null, "URL", "none",
@@ -194,7 +196,7 @@ public final class CommandLine {
     private static DeployConfig deploy(Map<String, String> values, Map<String, String> env) throws UsageException {
         Value registry = value(values, env, "registry");
         if (registry.defaulted()) {
-            for (String needs : List.of("before-deploy-hook", "after-deploy-hook", "slot", "calver")) {
+            for (String needs : List.of("before-deploy-hook", "after-deploy-hook", "slot", "calver", "no-report")) {
                 Value v = value(values, env, needs);
                 if (!v.defaulted()) {
                     throw new UsageException(v.source() + " needs --registry");
@@ -214,7 +216,7 @@ public final class CommandLine {
                 bool(value(values, env, "require-checksum")), command(value(values, env, "before-deploy-hook")),
                 command(value(values, env, "after-deploy-hook")), size(value(values, env, "max-artifact-size")),
                 positive(value(values, env, "download-timeout")), slot(value(values, env, "slot")),
-                calver(value(values, env, "calver")));
+                calver(value(values, env, "calver")), !bool(value(values, env, "no-report")));
     }
 
     private static String slot(Value v) throws UsageException {

@@ -16,8 +16,9 @@ import java.time.Duration;
  * @param maxArtifactSize bytes a download may have; also caps what an archive may unpack to (4x)
  * @param slot            {@code --slot}: only tags whose build metadata is this (null: any)
  * @param calver          {@code --calver}: tags are calendar versions in this format (null: SemVer, or the URL's)
+ * @param report          leave a shipping report in the registry after each deploy (not {@code --no-report})
  */
 public record DeployConfig(String registry, Duration interval, Path workdir, int keepReleases, boolean requireChecksum,
                            String beforeHook, String afterHook, long maxArtifactSize, Duration downloadTimeout,
-                           String slot, String calver) {
+                           String slot, String calver, boolean report) {
 }

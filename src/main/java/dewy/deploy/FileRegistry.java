@@ -104,6 +104,23 @@ public final class FileRegistry implements Registry {
         return best == null ? null : release(best, bestVersion);
     }
 
+    /** Into the release's directory, when dewy may write there (a read-only mount is no failure: nothing to do). */
+    @Override
+    public void report(String tag, ShippingReport report) throws IOException {
+        Path release = dir.resolve(tag).normalize();
+        if (!release.getParent().equals(dir) || !Files.isDirectory(release)) {
+            throw new RegistryException("registry " + url + ": no release " + tag + " to report on", false);
+        }
+        if (!Files.isWritable(release)) {
+            Log.debug("release directory is not writable; no shipping report", "registry", url, "version", tag);
+            return;
+        }
+        // hidden while written, then renamed: a reader never sees half a report
+        Path hidden = release.resolve("." + report.name() + ".tmp");
+        Files.write(hidden, report.bytes());
+        Files.move(hidden, release.resolve(report.name()), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
     @Override
     public Version version(String tag) {
         return options.rule().read(tag);

@@ -2,6 +2,8 @@ package dewy.deploy;
 
 import dewy.net.Proxies;
 
+import com.google.gson.JsonElement;
+import com.google.gson.JsonParser;
 import com.google.gson.Strictness;
 import com.google.gson.stream.JsonReader;
 import com.google.gson.stream.JsonToken;
@@ -312,6 +314,58 @@ public final class GitHubRegistry implements Registry {
             return Long.parseLong(s);
         } catch (NumberFormatException e) {
             return -1;
+        }
+    }
+
+    /**
+     * Uploads the report as an asset of the release {@code tag}, as Go dewy does: the release by its tag, then a POST
+     * to its {@code upload_url} (GitHub's upload host, or the Enterprise server's), with the token. The token needs
+     * write access to the repository's contents.
+     */
+    @Override
+    public void report(String tag, ShippingReport report) throws IOException, InterruptedException {
+        URI byTag = URI.create(base + "/repos/" + owner + "/" + repo + "/releases/tags/"
+                + java.net.URLEncoder.encode(tag, StandardCharsets.UTF_8).replace("+", "%2B"));
+        java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
+        get(byTag, JSON, body, MAX_TEXT_BYTES, API_TIMEOUT, null);
+        String where = "GET " + pathOf(byTag);
+        String template;
+        try {
+            JsonElement release = JsonParser.parseString(body.toString(StandardCharsets.UTF_8));
+            JsonElement u = release.isJsonObject() ? release.getAsJsonObject().get("upload_url") : null;
+            template = u != null && u.isJsonPrimitive() ? u.getAsString() : null;
+        } catch (RuntimeException e) {
+            throw malformed(where, firstLine(Transfer.message(e)), e);
+        }
+        if (template == null) {
+            throw malformed(where, "the release has no \"upload_url\"", null);
+        }
+        int brace = template.indexOf('{'); // a URI template: ...assets{?name,label}
+        URI upload;
+        try {
+            upload = URI.create((brace < 0 ? template : template.substring(0, brace)) + "?name="
+                    + java.net.URLEncoder.encode(report.name(), StandardCharsets.UTF_8));
+        } catch (IllegalArgumentException e) {
+            throw malformed(where, "a malformed \"upload_url\"", e);
+        }
+        if (!"https".equals(upload.getScheme()) && !"http".equals(upload.getScheme())) {
+            throw malformed(where, "an \"upload_url\" that is not http(s)", null);
+        }
+        String post = "registry " + url + ": POST " + hostOf(upload) + pathOf(upload);
+        HttpRequest.Builder request = HttpRequest.newBuilder(upload)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(report.bytes())).timeout(API_TIMEOUT)
+                .header("Accept", JSON).header("Content-Type", "text/plain").header("User-Agent", userAgent)
+                .header("X-GitHub-Api-Version", "2022-11-28");
+        if (token != null) { // the API named this host for this upload
+            request.header("Authorization", "Bearer " + token);
+        }
+        HttpResponse<InputStream> response = send(request.build(), post, post, API_TIMEOUT);
+        try (InputStream in = response.body()) {
+            in.readNBytes(64 * 1024);
+            if (response.statusCode() != 201) {
+                throw statusError(post, response.statusCode(), response.headers(), token != null,
+                        System.currentTimeMillis() / 1000);
+            }
         }
     }
 

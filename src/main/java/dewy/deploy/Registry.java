@@ -42,6 +42,14 @@ public interface Registry {
         }
     }
 
+    /**
+     * Leaves {@code report} beside the release {@code tag} (Go dewy's shipping report): an asset of the GitHub release,
+     * a file in a {@code file://} release's directory when it is writable.
+     *
+     * @throws IOException when the registry refused it; the caller logs it, the deploy stands
+     */
+    void report(String tag, ShippingReport report) throws IOException, InterruptedException;
+
     /** A small text asset (checksum files), at most {@link #MAX_TEXT_BYTES}. */
     default String text(Asset asset, Duration timeout) throws IOException, InterruptedException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();

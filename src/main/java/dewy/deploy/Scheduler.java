@@ -66,6 +66,7 @@ public final class Scheduler {
     private volatile Snapshot snapshot;
     private volatile Thread thread;
     private int errorStreak;
+    private boolean reportFailed;
 
     /**
      * @param loop posts a request to the supervisor's loop (the {@link dewy.supervisor.Inbox}); the loop answers
@@ -300,6 +301,7 @@ public final class Scheduler {
                 result(true, "deployed " + tag);
                 notes.success();
                 prune(answer.release(), answer.previous(), tag);
+                report(tag);
             }
             case ABANDONED -> {
                 Log.info("deploy abandoned: dewy is stopping", "version", tag, "current", orNone(current));
@@ -343,6 +345,46 @@ public final class Scheduler {
                         + orNone(current) + ", " + tag + " not started", tag).inDeploy(tag));
             }
         };
+    }
+
+    /**
+     * Go dewy's shipping report, after a deploy: logged and notified once per streak when it fails, never failing
+     * the deploy ({@code --no-report}: none).
+     */
+    private void report(String tag) throws InterruptedException {
+        if (!config.report()) {
+            return;
+        }
+        ShippingReport report = ShippingReport.of(hostname(), "server", java.time.Instant.now());
+        try {
+            registry.report(tag, report);
+            Log.debug("shipping report left in the registry", "version", tag, "name", report.name());
+            reportFailed = false;
+        } catch (IOException | RuntimeException e) {
+            Log.error("shipping report failed; the deploy stands", "version", tag, "error", e.getMessage());
+            if (!reportFailed) {
+                reportFailed = true;
+                notes.publish(Event.error(Event.ERROR, "shipping report for " + tag + " failed: " + e.getMessage()
+                        + " (the deploy stands)", tag).inDeploy(tag));
+            }
+        }
+    }
+
+    /** The kernel's host name, as Go's os.Hostname reads it. */
+    private static String hostname() {
+        try {
+            String h = Files.readString(Path.of("/proc/sys/kernel/hostname")).strip();
+            if (!h.isEmpty()) {
+                return h;
+            }
+        } catch (IOException | RuntimeException e) {
+            // below
+        }
+        try {
+            return java.net.InetAddress.getLocalHost().getHostName();
+        } catch (IOException | RuntimeException e) {
+            return "localhost";
+        }
     }
 
     private void deployFailed(String tag, String why, boolean permanent) {

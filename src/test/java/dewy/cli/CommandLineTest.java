@@ -260,7 +260,7 @@ class CommandLineTest {
                         "DEWY_RESTART", "DEWY_SUCCESS_EXIT_STATUS", "DEWY_RESTART_DELAY", "DEWY_MAX_RESTARTS", "DEWY_RESTART_WINDOW", "DEWY_ADMIN",
                         "DEWY_PID_FILE", "DEWY_STATUS_FILE", "DEWY_REGISTRY", "DEWY_SLOT", "DEWY_CALVER", "DEWY_INTERVAL", "DEWY_WORKDIR",
                         "DEWY_KEEP_RELEASES", "DEWY_REQUIRE_CHECKSUM", "DEWY_BEFORE_DEPLOY_HOOK",
-                        "DEWY_AFTER_DEPLOY_HOOK", "DEWY_MAX_ARTIFACT_SIZE", "DEWY_DOWNLOAD_TIMEOUT", "DEWY_NOTIFIER",
+                        "DEWY_AFTER_DEPLOY_HOOK", "DEWY_NO_REPORT", "DEWY_MAX_ARTIFACT_SIZE", "DEWY_DOWNLOAD_TIMEOUT", "DEWY_NOTIFIER",
                         "DEWY_KEEP_TOKENS"),
                 CommandLine.SERVER_OPTIONS.stream().map(CommandLine.Option::env).toList());
     }
@@ -284,7 +284,7 @@ class CommandLineTest {
         Config c = parse("--", "x");
         // These defaults describe an absence (or depend on --port) rather than being a value to pass.
         List<String> descriptive = List.of("port", "admin", "pid-file", "status-file", "restart", "registry",
-                "before-deploy-hook", "after-deploy-hook", "notifier", "slot", "calver");
+                "before-deploy-hook", "after-deploy-hook", "notifier", "slot", "calver", "no-report");
         assertEquals(List.of(), c.ports());
         assertNull(c.admin());
         assertNull(c.pidFile());
@@ -302,7 +302,7 @@ class CommandLineTest {
     void deployDefaultsInTheTableParse() throws UsageException {
         Config c = parse("--registry", "ghr://o/r", "--", "x");
         assertEquals(new DeployConfig("ghr://o/r", Duration.ofSeconds(10), Path.of("."), 7, false, null, null,
-                1L << 30, Duration.ofMinutes(10), null, null), c.deploy());
+                1L << 30, Duration.ofMinutes(10), null, null, true), c.deploy());
         for (CommandLine.Option o : CommandLine.SERVER_OPTIONS) {
             if (List.of("port", "admin", "pid-file", "status-file", "restart", "registry", "before-deploy-hook",
                     "after-deploy-hook", "notifier", "slot", "calver").contains(o.name())) {
@@ -321,7 +321,7 @@ class CommandLineTest {
                 "--after-deploy-hook=echo after", "--max-artifact-size", "200MiB", "--download-timeout", "30s",
                 "--notifier", "slack://deploys?title=app", "--notifier=webhook+http://127.0.0.1:9/hook", "--", "x");
         assertEquals(new DeployConfig("file:///srv/releases?pre-release=true", Duration.ofSeconds(1),
-                Path.of("/opt/app"), 3, true, "echo before", "echo after", 200L << 20, Duration.ofSeconds(30), null, null),
+                Path.of("/opt/app"), 3, true, "echo before", "echo after", 200L << 20, Duration.ofSeconds(30), null, null, true),
                 c.deploy());
         DeployConfig slotted = parse("--registry", "ghr://o/r", "-s", "blue", "--calver", "YYYY.0M0D.MICRO", "--", "x")
                 .deploy();
@@ -330,6 +330,7 @@ class CommandLineTest {
         DeployConfig fromEnv = CommandLine.parseServer(List.of("--", "x"), Map.of("DEWY_REGISTRY", "ghr://o/r",
                 "DEWY_SLOT", "green", "DEWY_CALVER", "YYYY.MICRO")).deploy();
         assertEquals("green", fromEnv.slot());
+        assertFalse(parse("--registry", "ghr://o/r", "--no-report", "--", "x").deploy().report());
         assertEquals("YYYY.MICRO", fromEnv.calver());
         assertEquals(List.of("slack://deploys?title=app", "webhook+http://127.0.0.1:9/hook"), c.notifiers());
         assertEquals(false, parse("--registry", "ghr://o/r", "--require-checksum=false", "--", "x").deploy()

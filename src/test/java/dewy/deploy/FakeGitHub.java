@@ -38,7 +38,11 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>{@code GET /repos/OWNER/REPO/releases/assets/ID}: with {@code Accept: application/octet-stream} a 302 to
  *       {@code /download/ID/NAME} on this server (or {@code /cdn/ID/NAME} on a second server, another port, after
  *       {@link #crossHostDownloads(boolean)}); otherwise the asset's JSON;</li>
- *   <li>the download paths serve the bytes, streamed from memory or from a file (fine for 200 MB).</li>
+ *   <li>the download paths serve the bytes, streamed from memory or from a file (fine for 200 MB);</li>
+ *   <li>{@code GET /repos/OWNER/REPO/releases/tags/TAG}: one release, whose {@code upload_url} is
+ *       {@code /uploads/repos/OWNER/REPO/releases/ID/assets{?name,label}} on this server (GitHub's is another host);
+ *       a {@code POST} there with {@code ?name=} adds an asset (201; 422 for a name the release has), recorded in
+ *       {@link #uploads()}.</li>
  * </ul>
  *
  * <p>Failures on demand: {@link #fail(int, int)}, {@link #rateLimit(int, long)}, {@link #stall(String)},
@@ -60,6 +64,11 @@ public final class FakeGitHub implements AutoCloseable {
     private final List<ReleaseBuilder> releases = new CopyOnWriteArrayList<>();
     private final Map<Long, FakeAsset> assets = new ConcurrentHashMap<>();
     private final List<String> requests = new CopyOnWriteArrayList<>();
+    private final List<Upload> uploads = new CopyOnWriteArrayList<>();
+
+    /** An asset uploaded to a release: its tag, name, Content-Type, Authorization header and bytes as text. */
+    public record Upload(String tag, String name, String contentType, String authorization, String body) {
+    }
     private final Set<String> authorizations = ConcurrentHashMap.newKeySet();
     private final Set<String> stalled = ConcurrentHashMap.newKeySet();
     private final AtomicInteger listCalls = new AtomicInteger();
@@ -221,6 +230,11 @@ public final class FakeGitHub implements AutoCloseable {
         return lastHeaders;
     }
 
+    /** The assets uploaded so far, in order. */
+    public List<Upload> uploads() {
+        return List.copyOf(uploads);
+    }
+
     /** Requests for the release list (one per page). */
     public int listCalls() {
         return listCalls.get();
@@ -283,6 +297,8 @@ public final class FakeGitHub implements AutoCloseable {
             JsonObject o = new JsonObject();
             o.addProperty("id", id);
             o.addProperty("tag_name", tag);
+            o.addProperty("upload_url", apiUrl() + "/uploads/repos/" + owner + "/" + repo + "/releases/" + id
+                    + "/assets{?name,label}");
             o.addProperty("name", tag);
             o.addProperty("draft", draft);
             o.addProperty("prerelease", prerelease);
@@ -362,6 +378,16 @@ public final class FakeGitHub implements AutoCloseable {
                 json(ex, 404, "{\"message\":\"Not Found\"}");
             } else if (path.equals(releasesPath)) {
                 list(ex);
+            } else if (path.startsWith(releasesPath + "/tags/")) {
+                String tag = path.substring((releasesPath + "/tags/").length()); // getPath() has decoded %2B
+                ReleaseBuilder r = releases.stream().filter(b -> b.tag.equals(tag)).findFirst().orElse(null);
+                if (r == null) {
+                    json(ex, 404, "{\"message\":\"Not Found\"}");
+                } else {
+                    json(ex, 200, r.json().toString());
+                }
+            } else if (path.startsWith("/uploads" + releasesPath + "/") && ex.getRequestMethod().equals("POST")) {
+                upload(ex, path.substring(("/uploads" + releasesPath + "/").length()));
             } else if (path.startsWith(releasesPath + "/assets/")) {
                 FakeAsset a = assets.get(parseId(path.substring((releasesPath + "/assets/").length())));
                 if (a == null) {
@@ -380,6 +406,31 @@ public final class FakeGitHub implements AutoCloseable {
             } else {
                 json(ex, 404, "{\"message\":\"Not Found\"}");
             }
+        }
+    }
+
+    private void upload(HttpExchange ex, String rest) throws IOException {
+        String token = requiredToken;
+        String auth = ex.getRequestHeaders().getFirst("Authorization");
+        if (token != null && !("Bearer " + token).equals(auth)) {
+            json(ex, 404, "{\"message\":\"Not Found\"}");
+            return;
+        }
+        long id = rest.endsWith("/assets") ? parseId(rest.substring(0, rest.length() - "/assets".length())) : -1;
+        ReleaseBuilder r = releases.stream().filter(b -> b.id == id).findFirst().orElse(null);
+        String query = ex.getRequestURI().getRawQuery();
+        String name = query != null && query.startsWith("name=")
+                ? java.net.URLDecoder.decode(query.substring(5), StandardCharsets.UTF_8) : null;
+        byte[] body = ex.getRequestBody().readAllBytes();
+        if (r == null || name == null) {
+            json(ex, 404, "{\"message\":\"Not Found\"}");
+        } else if (r.list.stream().anyMatch(a -> a.name.equals(name))
+                || uploads.stream().anyMatch(u -> u.tag().equals(r.tag) && u.name().equals(name))) {
+            json(ex, 422, "{\"message\":\"Validation Failed\",\"errors\":[{\"code\":\"already_exists\"}]}");
+        } else {
+            uploads.add(new Upload(r.tag, name, ex.getRequestHeaders().getFirst("Content-Type"), auth,
+                    new String(body, StandardCharsets.UTF_8)));
+            json(ex, 201, "{\"id\":" + IDS.getAndIncrement() + ",\"name\":\"" + name + "\",\"state\":\"uploaded\"}");
         }
     }
 

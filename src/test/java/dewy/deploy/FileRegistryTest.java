@@ -102,6 +102,21 @@ class FileRegistryTest {
         assertTrue(m.contains(part), m);
     }
 
+    /** Go dewy's shipping report: a file in the release's directory, which the next listing does not mistake. */
+    @Test
+    void aShippingReportIsAFileInTheRelease() throws Exception {
+        publish("v1.0.0");
+        ShippingReport report = ShippingReport.of("web-1", "server", java.time.Instant.parse("2026-12-02T03:00:00Z"));
+        registry("").report("v1.0.0", report);
+        assertEquals("shipped to web-1 server at 20261202T030000.000000000Z",
+                Files.readString(releases().resolve("v1.0.0").resolve(report.name())));
+        Release r = registry("").latest();
+        assertEquals(LINUX, r.artifact().name(), "the report is not taken for the artifact");
+        assertEquals("checksums.txt", r.checksums().name(), "nor for the checksums");
+        assertThrows(RegistryException.class, () -> registry("").report("../x", report));
+        assertThrows(RegistryException.class, () -> registry("").report("v2.0.0", report));
+    }
+
     @Test
     void hiddenEntriesAreNeverRead() throws Exception {
         publish("v1.0.0");

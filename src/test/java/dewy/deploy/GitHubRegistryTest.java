@@ -126,6 +126,24 @@ class GitHubRegistryTest {
                 "YYYY.0M.0D.MICRO", null).latest().tag());
     }
 
+    /** Go dewy's shipping report: an asset of the release, uploaded to its upload_url with the token. */
+    @Test
+    void aShippingReportIsUploadedToTheRelease() throws Exception {
+        gh.requireToken("t0ken");
+        publish("v1.0.0", false, false);
+        publish("v1.1.0+blue", false, false);
+        ShippingReport report = ShippingReport.of("web-1", "server", java.time.Instant.parse("2026-12-02T03:00:00Z"));
+        registry("", "t0ken").report("v1.1.0+blue", report);
+        assertEquals(List.of(new FakeGitHub.Upload("v1.1.0+blue", report.name(), "text/plain", "Bearer t0ken",
+                "shipped to web-1 server at 20261202T030000.000000000Z")), gh.uploads());
+        RegistryException again = org.junit.jupiter.api.Assertions.assertThrows(RegistryException.class,
+                () -> registry("", "t0ken").report("v1.1.0+blue", report));
+        assertTrue(again.getMessage().contains("422"), again.getMessage());
+        RegistryException missing = org.junit.jupiter.api.Assertions.assertThrows(RegistryException.class,
+                () -> registry("", "t0ken").report("v9.9.9", report));
+        assertTrue(missing.getMessage().contains("/repos/o/r/releases/tags/v9.9.9: 404"), missing.getMessage());
+    }
+
     @Test
     void noEligibleReleaseIsNull() throws Exception {
         assertNull(registry("", null).latest());

@@ -35,6 +35,9 @@ class SchedulerTest {
 
     /** Everything the scheduler told people, and each success() as "success". */
     private final List<String> notes = new ArrayList<>();
+    private final List<String> reportNotes = new ArrayList<>();
+    /** What happens in the registry while the loop has the rollout. */
+    private Runnable onRollout = () -> { };
     /** What the scheduler asked of the loop. */
     private final List<String> requests = new ArrayList<>();
     private boolean nextReady = true;
@@ -69,7 +72,7 @@ class SchedulerTest {
         Registry r = Registry.parse("file://" + registry(), Map.of(), null, slot);
         Releases releases = new Releases(workdir(), Clock.fixed(Instant.parse("2026-11-25T10:00:00Z"), ZoneOffset.UTC));
         DeployConfig config = new DeployConfig("file://" + registry(), INTERVAL, workdir(), 2, false, before, after,
-                1L << 20, Duration.ofSeconds(5), null, null);
+                1L << 20, Duration.ofSeconds(5), null, null, true);
         return new Scheduler(config, r, new Fetcher(r, d -> { }), releases, this::answer, notices, d -> { });
     }
 
@@ -79,6 +82,7 @@ class SchedulerTest {
      * current back first.
      */
     private void answer(Request request) {
+        onRollout.run();
         Request.Rollout r = (Request.Rollout) request;
         requests.add("rollout " + r.version());
         Releases releases = new Releases(workdir(), Clock.fixed(Instant.parse("2026-11-25T10:00:00Z"), ZoneOffset.UTC));
@@ -150,6 +154,50 @@ class SchedulerTest {
         assertEquals(List.of("rollout v1.1.0"), requests, "up to date: nothing more");
     }
 
+    /** After a deploy, Go dewy's shipping report goes into the release's directory; one that fails never fails it. */
+    @Test
+    void aDeployLeavesAShippingReportAndAFailedReportIsNotifiedOnce() throws Exception {
+        publish("v1.0.0");
+        scheduler(null, null).check();
+        assertEquals("v1.0.0", current());
+        try (Stream<Path> files = Files.list(registry().resolve("v1.0.0"))) {
+            List<String> reports = files.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("shipped_to_"))
+                    .toList();
+            assertEquals(1, reports.size(), reports.toString());
+            assertTrue(reports.get(0).matches("shipped_to_[^_]+_server_at_\\d{8}T\\d{6}\\.\\d{9}Z\\.txt"), reports.get(0));
+        }
+        // the next two releases vanish from the registry while they deploy: their reports cannot be written
+        Scheduler s = scheduler(null, null);
+        for (String tag : List.of("v1.1.0", "v1.2.0")) {
+            publish(tag);
+            notes.clear();
+            onRollout = () -> deleteTree(registry().resolve(tag));
+            s.check();
+            assertEquals(tag, current(), "the deploy stands");
+            assertTrue(notes.contains("success"), notes.toString());
+            reportNotes.addAll(notes.stream().filter(n -> n.contains("shipping report for")).toList());
+        }
+        assertEquals(1, reportNotes.size(), "notified once per streak: " + reportNotes);
+        assertTrue(reportNotes.get(0).startsWith("error!: shipping report for v1.1.0 failed: "), reportNotes.get(0));
+    }
+
+    /** --no-report: nothing is written into the registry. */
+    @Test
+    void noReportLeavesTheRegistryAlone() throws Exception {
+        publish("v1.0.0");
+        Files.createDirectories(registry());
+        Registry r = Registry.parse("file://" + registry(), Map.of(), null, null);
+        Releases releases = new Releases(workdir(), Clock.fixed(Instant.parse("2026-11-25T10:00:00Z"), ZoneOffset.UTC));
+        DeployConfig config = new DeployConfig("file://" + registry(), INTERVAL, workdir(), 2, false, null, null,
+                1L << 20, Duration.ofSeconds(5), null, null, false);
+        new Scheduler(config, r, new Fetcher(r, d -> { }), releases, this::answer, notices, d -> { }).check();
+        assertEquals("v1.0.0", current());
+        try (Stream<Path> files = Files.list(registry().resolve("v1.0.0"))) {
+            assertEquals(List.of(), files.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("shipped_"))
+                    .toList());
+        }
+    }
+
     /** A new --slot: what runs is another slot's, so the newest of this slot replaces it, even an older version. */
     @Test
     void aSlotDeploysOnlyItsTagsAndReplacesAnotherSlotsRelease() throws Exception {
@@ -169,6 +217,16 @@ class SchedulerTest {
         publish("v0.9.1+blue");
         blue.check();
         assertEquals("v0.9.1+blue", current());
+    }
+
+    private static void deleteTree(Path dir) {
+        try (Stream<Path> all = Files.walk(dir)) {
+            for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     private static long size(String tag) {
@@ -307,10 +365,15 @@ class SchedulerTest {
             public Version version(String tag) {
                 return real.version(tag);
             }
+
+            @Override
+            public void report(String tag, ShippingReport report) throws IOException, InterruptedException {
+                real.report(tag, report);
+            }
         };
         Releases releases = new Releases(workdir(), Clock.fixed(Instant.parse("2026-11-25T10:00:00Z"), ZoneOffset.UTC));
         DeployConfig config = new DeployConfig("file://" + registry(), INTERVAL, workdir(), 2, false, null, null,
-                1L << 20, Duration.ofSeconds(5), null, null);
+                1L << 20, Duration.ofSeconds(5), null, null, true);
         List<Duration> sleeps = java.util.Collections.synchronizedList(new ArrayList<>());
         Scheduler s = new Scheduler(config, flaky, new Fetcher(flaky, d -> { }), releases, this::answer, notices,
                 d -> {

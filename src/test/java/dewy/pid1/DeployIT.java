@@ -126,6 +126,15 @@ class DeployIT {
                 assertEquals(2, releaseDirs().size(), releaseDirs().toString());
 
                 hooks.awaitEvent("server-restarted", "Server restarted for `v1.10.0` (deploy, ", Duration.ofSeconds(10));
+                // Go dewy's shipping report: an asset of the release, uploaded with the token
+                Dewy.await("the shipping report of v1.10.0", Duration.ofSeconds(10),
+                        () -> gh.uploads().stream().anyMatch(u -> u.tag().equals("v1.10.0")));
+                FakeGitHub.Upload shipped = gh.uploads().stream().filter(u -> u.tag().equals("v1.10.0")).findFirst()
+                        .orElseThrow();
+                assertTrue(shipped.name().matches("shipped_to_[a-z0-9.-]+_server_at_\\d{8}T\\d{6}\\.\\d{9}Z\\.txt"),
+                        shipped.name());
+                assertEquals("Bearer " + GITHUB_TOKEN, shipped.authorization());
+                assertEquals(shipped.name().replace('_', ' ').replace(".txt", ""), shipped.body());
                 String status = get(admin, "/status");
                 assertTrue(status.contains("\"deploy\":{\"registry\":\"ghr://o/r\",\"release\":\"v1.10.0\","),
                         status);
@@ -389,6 +398,13 @@ class DeployIT {
                     Dewy.await("load running", Duration.ofSeconds(10), () -> load.snapshot().ok() > 50);
                     publishFile(dir, "v1.1.0", ReleaseFixtures.appTarGz("v1.1.0"), true);
                     awaitServing(port, "v1.1.0", dewy);
+                    Dewy.await("v1.1.0's shipping report in its directory", Duration.ofSeconds(10), () -> {
+                        try (Stream<Path> files = Files.list(dir.resolve("v1.1.0"))) {
+                            return files.anyMatch(f -> f.getFileName().toString().startsWith("shipped_to_"));
+                        } catch (IOException e) {
+                            return false;
+                        }
+                    });
                     long after = pid(get(port));
                     Dewy.await("requests served by v1.1.0", Duration.ofSeconds(10),
                             () -> load.snapshot().pids().contains(after));
