@@ -57,7 +57,7 @@ class NotifierUrlsTest {
     @Test
     void slackBadChannelAndParameter() {
         assertTrue(error("slack://a/b", ENV).startsWith("--notifier slack://a/b: not a channel"));
-        assertEquals("--notifier slack://x: unknown parameter titel (use title, url)", error("slack://x?titel=a", ENV));
+        assertEquals("--notifier slack://x: unknown parameter titel (use title, url, thread, quiet)", error("slack://x?titel=a", ENV));
         assertEquals("--notifier slack://x: url is not an http(s) URL", error("slack://x?url=ftp://h/", ENV));
         assertEquals("--notifier slack://x: SLACK_API_URL is not an http(s) URL",
                 error("slack://x", Map.of("SLACK_TOKEN", TOKEN, "SLACK_API_URL", "localhost:99")));
