@@ -221,13 +221,8 @@ public final class CommandLine {
 
     private static String slot(Value v) throws UsageException {
         String slot = optional(v);
-        if (slot != null) {
-            try {
-                dewy.deploy.Registry.checkSlot(slot);
-            } catch (IllegalArgumentException e) {
-                throw new UsageException(v.source() + ": \"" + slot + "\" cannot be a slot: a slot is a tag's build "
-                        + "metadata (v1.2.3+blue): letters, digits, hyphens and dots");
-            }
+        if (slot != null && !dewy.deploy.Registry.validSlot(slot)) {
+            throw new UsageException(v.source() + ": \"" + slot + "\" cannot be a slot: " + dewy.deploy.Registry.SLOT_RULE);
         }
         return slot;
     }

@@ -2,7 +2,6 @@ package dewy.deploy;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -13,14 +12,13 @@ import java.util.regex.Pattern;
  * above its pre-releases); build metadata does not count.
  */
 public final class CalVer implements Version {
-    /** Go dewy's specifiers and what each matches; tried longest first at each position of the format. */
-    private static final Map<String, String> SPECIFIERS = Map.of(
-            "YYYY", "(\\d{4})", "YY", "(\\d{1,3})", "0Y", "(\\d{2,3})",
-            "MM", "([1-9]|1[0-2])", "0M", "(0[1-9]|1[0-2])",
-            "WW", "([1-9]|[1-4]\\d|5[0-3])", "0W", "(0[1-9]|[1-4]\\d|5[0-3])",
-            "DD", "([1-9]|[12]\\d|3[01])", "0D", "(0[1-9]|[12]\\d|3[01])",
-            "MICRO", "(\\d+)");
-    private static final List<String> ORDER = List.of("YYYY", "0Y", "YY", "0M", "MM", "0W", "WW", "0D", "DD", "MICRO");
+    /** Go dewy's specifiers and what each matches, in the order tried at each position of the format. */
+    private static final String[][] SPECIFIERS = {
+        {"YYYY", "(\\d{4})"}, {"0Y", "(\\d{2,3})"}, {"YY", "(\\d{1,3})"},
+        {"0M", "(0[1-9]|1[0-2])"}, {"MM", "([1-9]|1[0-2])"},
+        {"0W", "(0[1-9]|[1-4]\\d|5[0-3])"}, {"WW", "([1-9]|[1-4]\\d|5[0-3])"},
+        {"0D", "(0[1-9]|[12]\\d|3[01])"}, {"DD", "([1-9]|[12]\\d|3[01])"},
+        {"MICRO", "(\\d+)"}};
 
     /** A parsed {@code calver=} format. */
     public static final class Format {
@@ -47,17 +45,17 @@ public final class CalVer implements Version {
             int segments = 0;
             int i = 0;
             while (i < format.length()) {
-                String spec = null;
-                for (String s : ORDER) {
-                    if (format.startsWith(s, i)) {
+                String[] spec = null;
+                for (String[] s : SPECIFIERS) {
+                    if (format.startsWith(s[0], i)) {
                         spec = s;
                         break;
                     }
                 }
                 if (spec != null) {
-                    regex.append(SPECIFIERS.get(spec));
+                    regex.append(spec[1]);
                     segments++;
-                    i += spec.length();
+                    i += spec[0].length();
                 } else {
                     int cp = format.codePointAt(i);
                     regex.append(Pattern.quote(new String(Character.toChars(cp))));

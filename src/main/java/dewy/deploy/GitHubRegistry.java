@@ -352,13 +352,9 @@ public final class GitHubRegistry implements Registry {
             throw malformed(where, "an \"upload_url\" that is not http(s)", null);
         }
         String post = "registry " + url + ": POST " + hostOf(upload) + pathOf(upload);
-        HttpRequest.Builder request = HttpRequest.newBuilder(upload)
+        HttpRequest.Builder request = request(upload, JSON, true) // the API named this host for this upload
                 .POST(HttpRequest.BodyPublishers.ofByteArray(report.bytes())).timeout(API_TIMEOUT)
-                .header("Accept", JSON).header("Content-Type", "text/plain").header("User-Agent", userAgent)
-                .header("X-GitHub-Api-Version", "2022-11-28");
-        if (token != null) { // the API named this host for this upload
-            request.header("Authorization", "Bearer " + token);
-        }
+                .header("Content-Type", "text/plain");
         HttpResponse<InputStream> response = send(request.build(), post, post, API_TIMEOUT);
         try (InputStream in = response.body()) {
             in.readNBytes(64 * 1024);
@@ -404,14 +400,7 @@ public final class GitHubRegistry implements Registry {
             if (left <= 0) {
                 throw Transfer.timedOut(what, timeout);
             }
-            HttpRequest.Builder request = HttpRequest.newBuilder(uri).GET().timeout(Duration.ofNanos(left))
-                    .header("Accept", accept).header("User-Agent", userAgent);
-            if (trusted) {
-                request.header("X-GitHub-Api-Version", "2022-11-28");
-                if (token != null) {
-                    request.header("Authorization", "Bearer " + token);
-                }
-            }
+            HttpRequest.Builder request = request(uri, accept, trusted).GET().timeout(Duration.ofNanos(left));
             HttpResponse<InputStream> response = send(request.build(), where, what, timeout);
             try (InputStream body = response.body()) {
                 int status = response.statusCode();
@@ -441,6 +430,19 @@ public final class GitHubRegistry implements Registry {
                         System.currentTimeMillis() / 1000);
             }
         }
+    }
+
+    /** A request with dewy's headers; GitHub's version header and the token only where {@code trusted}. */
+    private HttpRequest.Builder request(URI uri, String accept, boolean trusted) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri).header("Accept", accept)
+                .header("User-Agent", userAgent);
+        if (trusted) {
+            request.header("X-GitHub-Api-Version", "2022-11-28");
+            if (token != null) {
+                request.header("Authorization", "Bearer " + token);
+            }
+        }
+        return request;
     }
 
     private HttpResponse<InputStream> send(HttpRequest request, String where, String what, Duration timeout)

@@ -57,16 +57,12 @@ public interface Registry {
         return out.toString(StandardCharsets.UTF_8);
     }
 
-    /**
-     * Refuses a {@code --slot} that cannot be a tag's build metadata (SemVer's {@code +blue.2}).
-     *
-     * @throws IllegalArgumentException saying so, in one line
-     */
-    static void checkSlot(String slot) {
-        if (!slot.matches("[0-9A-Za-z-]+(\\.[0-9A-Za-z-]+)*")) {
-            throw new IllegalArgumentException("--slot \"" + slot + "\": a slot is a tag's build metadata "
-                    + "(v1.2.3+blue): letters, digits, hyphens and dots");
-        }
+    /** What a {@code --slot} must be, said when it is not. */
+    String SLOT_RULE = "a slot is a tag's build metadata (v1.2.3+blue): letters, digits, hyphens and dots";
+
+    /** True when {@code slot} can be a tag's build metadata (SemVer's {@code +blue.2}). */
+    static boolean validSlot(String slot) {
+        return slot.matches("[0-9A-Za-z-]+(\\.[0-9A-Za-z-]+)*");
     }
 
     /** For logs: the URL as given, never a token. */

@@ -23,8 +23,8 @@ record RegistryOptions(String artifact, boolean preRelease, TagRule rule) {
             }
             format = flag;
         }
-        if (slot != null) {
-            Registry.checkSlot(slot);
+        if (slot != null && !Registry.validSlot(slot)) {
+            throw new IllegalArgumentException("--slot \"" + slot + "\": " + Registry.SLOT_RULE);
         }
         return new RegistryOptions(artifact, preRelease, new TagRule(format, slot));
     }
