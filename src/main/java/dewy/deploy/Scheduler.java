@@ -160,9 +160,11 @@ public final class Scheduler {
     private String lastResult = "not checked yet";
     private boolean lastOk = true;
 
+    /** Published at once: /status must not wait for what follows a deploy (the report's upload, the pruning). */
     private void result(boolean ok, String text) {
         lastOk = ok;
         lastResult = text;
+        record();
     }
 
     private void record() {

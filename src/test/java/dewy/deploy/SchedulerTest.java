@@ -181,6 +181,52 @@ class SchedulerTest {
         assertTrue(reportNotes.get(0).startsWith("error!: shipping report for v1.1.0 failed: "), reportNotes.get(0));
     }
 
+    /** /status tells of a deploy as soon as it stands, not after the report's upload (DeployIT raced on that). */
+    @Test
+    void theSnapshotTellsOfTheDeployBeforeTheReportIsMade() throws Exception {
+        Files.createDirectories(registry());
+        publish("v1.0.0");
+        Registry real = Registry.parse("file://" + registry(), Map.of());
+        List<Scheduler.Snapshot> seen = new ArrayList<>();
+        Scheduler[] self = new Scheduler[1];
+        Registry watched = new Registry() {
+            @Override
+            public Release latest() throws IOException, InterruptedException {
+                return real.latest();
+            }
+
+            @Override
+            public void copy(Asset asset, java.io.OutputStream out, long maxBytes, Duration timeout)
+                    throws IOException, InterruptedException {
+                real.copy(asset, out, maxBytes, timeout);
+            }
+
+            @Override
+            public String describe() {
+                return real.describe();
+            }
+
+            @Override
+            public Version version(String tag) {
+                return real.version(tag);
+            }
+
+            @Override
+            public void report(String tag, ShippingReport report) {
+                seen.add(self[0].snapshot());
+            }
+        };
+        Releases releases = new Releases(workdir(), Clock.fixed(Instant.parse("2026-11-25T10:00:00Z"), ZoneOffset.UTC));
+        DeployConfig config = new DeployConfig("file://" + registry(), INTERVAL, workdir(), 2, false, null, null,
+                1L << 20, Duration.ofSeconds(5), null, null, true);
+        self[0] = new Scheduler(config, watched, new Fetcher(watched, d -> { }), releases, this::answer, notices,
+                d -> { });
+        self[0].check();
+        assertEquals(1, seen.size());
+        assertEquals("v1.0.0", seen.get(0).release());
+        assertEquals("deployed v1.0.0", seen.get(0).lastResult());
+    }
+
     /** --no-report: nothing is written into the registry. */
     @Test
     void noReportLeavesTheRegistryAlone() throws Exception {
