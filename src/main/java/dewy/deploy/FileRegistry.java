@@ -86,22 +86,15 @@ public final class FileRegistry implements Registry {
         if (!Files.isDirectory(dir)) {
             throw new RegistryException("registry " + url + ": " + dir + " is not a directory (not mounted yet?)", true);
         }
-        Path best = null;
-        Version bestVersion = null;
+        List<String> tags = new ArrayList<>();
         for (Path entry : list(dir)) {
-            Version v = options.rule().read(entry.getFileName().toString());
-            if (v == null || (v.prerelease() && !options.preRelease()) || !Files.isDirectory(entry)) {
-                continue;
-            }
-            // Ties (v1.2.3 and 1.2.3+build): the larger name, so the choice does not depend on listing order.
-            if (bestVersion == null || v.compareTo(bestVersion) > 0
-                    || (v.compareTo(bestVersion) == 0 && v.tag().compareTo(bestVersion.tag()) > 0)) {
-                best = entry;
-                bestVersion = v;
+            if (Files.isDirectory(entry)) {
+                tags.add(entry.getFileName().toString());
             }
         }
-        Log.debug("registry listed releases", "registry", url, "latest", bestVersion == null ? "none" : bestVersion.tag());
-        return best == null ? null : release(best, bestVersion);
+        Version newest = options.newest(tags);
+        Log.debug("registry listed releases", "registry", url, "latest", newest == null ? "none" : newest.tag());
+        return newest == null ? null : release(dir.resolve(newest.tag()), newest);
     }
 
     /** Into the release's directory, when dewy may write there (a read-only mount is no failure: nothing to do). */

@@ -2,13 +2,41 @@ package dewy.deploy;
 
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * The query parameters every registry URL takes: {@code artifact=NAME}, {@code pre-release=true|false} and
  * {@code calver=FORMAT} (Go dewy's); and how tags are read ({@link TagRule}: {@code calver=} or {@code --calver},
  * {@code --slot}).
  */
-record RegistryOptions(String artifact, boolean preRelease, TagRule rule) {
+record RegistryOptions(String artifact, boolean preRelease, TagRule rule, Map<String, String> store) {
+    /**
+     * The newest of {@code tags} that this registry deploys (a pre-release only with {@code pre-release=true}), or
+     * null. Ties ({@code v1.2.3} and {@code 1.2.3+build}) go to the larger name, so the choice does not depend on
+     * the listing's order.
+     */
+    Version newest(Iterable<String> tags) {
+        Version best = null;
+        for (String tag : tags) {
+            Version v = rule.read(tag);
+            if (v == null || (v.prerelease() && !preRelease)) {
+                continue;
+            }
+            if (best == null || v.compareTo(best) > 0 || (v.compareTo(best) == 0 && v.tag().compareTo(best.tag()) > 0)) {
+                best = v;
+            }
+        }
+        return best;
+    }
+
+    /** A store-specific parameter ({@code endpoint=} of s3:// and gs://), or null when the URL has none. */
+    String store(String key) {
+        return store.get(key);
+    }
+
     /**
      * These options with dewy's {@code --calver} and {@code --slot} (each null when not given). A {@code --calver}
      * that differs from the URL's {@code calver=} is refused, as is a slot that cannot be build metadata.
@@ -26,7 +54,7 @@ record RegistryOptions(String artifact, boolean preRelease, TagRule rule) {
         if (slot != null && !Registry.validSlot(slot)) {
             throw new IllegalArgumentException("--slot \"" + slot + "\": " + Registry.SLOT_RULE);
         }
-        return new RegistryOptions(artifact, preRelease, new TagRule(format, slot));
+        return new RegistryOptions(artifact, preRelease, new TagRule(format, slot), store);
     }
 
     private static CalVer.Format format(String text, String url, String where) {
@@ -44,11 +72,20 @@ record RegistryOptions(String artifact, boolean preRelease, TagRule rule) {
      * @throws IllegalArgumentException on an unknown, repeated or empty parameter
      */
     static RegistryOptions parse(String query, String url) {
+        return parse(query, url, Set.of());
+    }
+
+    /**
+     * {@link #parse(String, String)} where the registry also takes {@code storeKeys} (s3:// and gs://:
+     * {@code endpoint}), each at most once and not empty; their values are in {@link #store(String)}.
+     */
+    static RegistryOptions parse(String query, String url, Set<String> storeKeys) {
         String artifact = null;
+        Map<String, String> store = new TreeMap<>();
         Boolean pre = null;
         CalVer.Format calver = null;
         if (query == null || query.isEmpty()) {
-            return new RegistryOptions(null, false, TagRule.SEMVER);
+            return new RegistryOptions(null, false, TagRule.SEMVER, Map.of());
         }
         for (String pair : query.split("&", -1)) {
             int eq = pair.indexOf('=');
@@ -83,10 +120,24 @@ record RegistryOptions(String artifact, boolean preRelease, TagRule rule) {
                     calver = format(value, url, "calver=");
                     break;
                 default:
+                    if (storeKeys.contains(key)) {
+                        if (store.containsKey(key) || value.isEmpty()) {
+                            throw new IllegalArgumentException("bad registry url \"" + url + "\": " + key
+                                    + "= wants one value");
+                        }
+                        store.put(key, value);
+                        break;
+                    }
                     throw new IllegalArgumentException("bad registry url \"" + url + "\": unknown parameter \"" + key
-                            + "\" (known: artifact, pre-release, calver)");
+                            + "\" (known: artifact, pre-release, calver" + known(storeKeys) + ")");
             }
         }
-        return new RegistryOptions(artifact, pre != null && pre, new TagRule(calver, null));
+        return new RegistryOptions(artifact, pre != null && pre, new TagRule(calver, null), Map.copyOf(store));
+    }
+
+    private static String known(Set<String> storeKeys) {
+        StringBuilder b = new StringBuilder();
+        new TreeSet<>(storeKeys).forEach(k -> b.append(", ").append(k));
+        return b.toString();
     }
 }
