@@ -9,7 +9,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Properties;
 
-/** {@code dewy server|version|help}. Exit codes are listed in {@link Help#server()}. */
+/** {@code dewy server|assets|version|help}. Exit codes are listed in {@link Help#server()}. */
 public final class Main {
     private Main() {
     }
@@ -27,7 +27,8 @@ public final class Main {
         }
         switch (args[0]) {
             case "server":
-                return Server.run(Arrays.asList(args).subList(1, args.length));
+            case "assets":
+                return Server.run(Arrays.asList(args).subList(1, args.length), args[0]);
             case "version":
             case "--version":
                 System.out.println("dewy " + version());

@@ -34,7 +34,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * {@code dewy server}, wiring only: parse the flags, get the signal mask right and bind libc, open what the flags
+ * {@code dewy server} and {@code dewy assets} (the same with no application), wiring only: parse the flags, get the signal mask right and bind libc, open what the flags
  * ask for ({@link Resources}), connect the parts, start the application and run the loop.
  */
 final class Server {
@@ -45,17 +45,19 @@ final class Server {
     private Server() {
     }
 
-    static int run(List<String> args) {
+    /** {@code mode}: {@code server} or {@code assets}. */
+    static int run(List<String> args, String mode) {
+        boolean assets = mode.equals("assets");
         if (CommandLine.wantsHelp(args)) {
-            System.out.print(Help.server());
+            System.out.print(assets ? Help.assets() : Help.server());
             return 0;
         }
         Map<String, String> env = System.getenv();
         Config config;
         try {
-            config = CommandLine.parseServer(args, env);
+            config = assets ? CommandLine.parseAssets(args, env) : CommandLine.parseServer(args, env);
         } catch (UsageException e) {
-            System.err.println("dewy: " + e.getMessage() + " (see 'dewy server --help')");
+            System.err.println("dewy: " + e.getMessage() + " (see 'dewy " + mode + " --help')");
             return EXIT_USAGE;
         }
 
@@ -143,7 +145,9 @@ final class Server {
         }
         Supervisor supervisor = new Supervisor(config, starter, processes, Clock.SYSTEM, posix.pid(), lifecycle,
                 Publisher.of(resources.admin, config.statusFile(), systemdNotify(posix, env)), releases);
-        if (awaitRelease) {
+        if (config.assets()) {
+            supervisor.runNoApplication(!awaitRelease);
+        } else if (awaitRelease) {
             supervisor.awaitFirstRelease();
         } else {
             supervisor.start(); // spawns before the first log line: tinylog's start-up is not on the path to exec
@@ -172,7 +176,7 @@ final class Server {
         if (resources.notes != null) {
             // Go dewy's words; its command is the mode, then dewy's application
             resources.notes.publish(Event.info(Event.STARTED, "Automatic shipping started by *Dewy* (v"
-                    + Main.version() + ": server) for " + config.command().get(0),
+                    + Main.version() + (config.assets() ? ": assets)" : ": server) for " + config.command().get(0)),
                     releases == null ? null : releases.currentTag()));
             Log.info("notifiers", "to", String.join(", ", resources.notes.describe()));
         }

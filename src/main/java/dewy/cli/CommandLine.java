@@ -114,7 +114,20 @@ public final class CommandLine {
         return false;
     }
 
-    public static Config parseServer(List<String> args, Map<String, String> env) throws UsageException {
+    /**
+     * The options of {@code dewy assets}: the deploy's, the log's, the admin server's, the notifiers'. Nothing about
+     * an application, as it runs none.
+     */
+    public static final List<Option> ASSETS_OPTIONS = SERVER_OPTIONS.stream().filter(o -> List.of("log-level",
+            "log-format", "admin", "pid-file", "registry", "slot", "calver", "interval", "workdir", "keep-releases",
+            "require-checksum", "before-deploy-hook", "after-deploy-hook", "no-report", "max-artifact-size",
+            "download-timeout", "notifier").contains(o.name())).toList();
+
+    /** The flags before {@code --}, by option name (repeatable ones joined), and what follows {@code --}. */
+    private record Flags(Map<String, String> values, List<String> command, boolean sawSeparator) {
+    }
+
+    private static Flags flags(List<String> args, List<Option> options, String mode) throws UsageException {
         Map<String, String> values = new HashMap<>();
         int i = 0;
         boolean sawSeparator = false;
@@ -125,7 +138,8 @@ public final class CommandLine {
                 break;
             }
             if (!arg.startsWith("-") || arg.equals("-")) {
-                throw new UsageException("missing -- before the command \"" + arg + "\"");
+                throw new UsageException(mode.equals("assets") ? "dewy assets runs no command: unexpected \"" + arg
+                        + "\"" : "missing -- before the command \"" + arg + "\"");
             }
             String inline = null;
             Option option;
@@ -133,9 +147,9 @@ public final class CommandLine {
                 int eq = arg.indexOf('=');
                 String name = eq < 0 ? arg.substring(2) : arg.substring(2, eq);
                 inline = eq < 0 ? null : arg.substring(eq + 1);
-                option = byName(name);
+                option = byName(name, options, mode);
             } else {
-                option = byShort(arg.charAt(1));
+                option = byShort(arg.charAt(1), options, mode);
                 if (arg.length() > 2) {
                     inline = arg.startsWith("=", 2) ? arg.substring(3) : arg.substring(2);
                 }
@@ -155,10 +169,42 @@ public final class CommandLine {
             }
             values.put(option.name(), value);
         }
-        if (!sawSeparator) {
+        return new Flags(values, new ArrayList<>(args.subList(i, args.size())), sawSeparator);
+    }
+
+    /**
+     * {@code dewy assets [options]}: pull deploys with no application (Go dewy's assets command). {@code --registry}
+     * is required; a command, or an option about an application, is refused.
+     */
+    public static Config parseAssets(List<String> args, Map<String, String> env) throws UsageException {
+        Flags flags = flags(args, ASSETS_OPTIONS, "assets");
+        if (flags.sawSeparator()) {
+            throw new UsageException("dewy assets runs no command: drop \"--" + (flags.command().isEmpty() ? ""
+                    : " " + flags.command().get(0)) + "\" (use dewy server to run one)");
+        }
+        Map<String, String> values = flags.values();
+        DeployConfig deploy = deploy(values, env, "assets");
+        if (deploy == null) {
+            throw new UsageException("dewy assets needs --registry (or DEWY_REGISTRY): it deploys releases and "
+                    + "nothing else");
+        }
+        return Config.builder(List.of())
+                .logLevel(level(value(values, env, "log-level")))
+                .logFormat(format(value(values, env, "log-format")))
+                .admin(admin(value(values, env, "admin")))
+                .pidFile(path(value(values, env, "pid-file")))
+                .deploy(deploy)
+                .notifiers(words(value(values, env, "notifier")))
+                .build();
+    }
+
+    public static Config parseServer(List<String> args, Map<String, String> env) throws UsageException {
+        Flags flags = flags(args, SERVER_OPTIONS, "server");
+        Map<String, String> values = flags.values();
+        if (!flags.sawSeparator()) {
             throw new UsageException("missing -- COMMAND: say what to run, e.g. dewy server -- /opt/app/bin/app");
         }
-        List<String> command = new ArrayList<>(args.subList(i, args.size()));
+        List<String> command = flags.command();
         if (command.isEmpty()) {
             throw new UsageException("missing command after --");
         }
@@ -185,7 +231,7 @@ public final class CommandLine {
                 .admin(admin(value(values, env, "admin")))
                 .pidFile(path(value(values, env, "pid-file")))
                 .statusFile(path(value(values, env, "status-file")))
-                .deploy(deploy(values, env))
+                .deploy(deploy(values, env, "server"))
                 .notifiers(words(value(values, env, "notifier")))
                 .signalGroup(bool(value(values, env, "signal-group")))
                 .successExitStatus(statuses(value(values, env, "success-exit-status")))
@@ -193,7 +239,8 @@ public final class CommandLine {
                 .build();
     }
 
-    private static DeployConfig deploy(Map<String, String> values, Map<String, String> env) throws UsageException {
+    private static DeployConfig deploy(Map<String, String> values, Map<String, String> env, String mode)
+            throws UsageException {
         Value registry = value(values, env, "registry");
         if (registry.defaulted()) {
             for (String needs : List.of("before-deploy-hook", "after-deploy-hook", "slot", "calver", "no-report")) {
@@ -216,7 +263,7 @@ public final class CommandLine {
                 bool(value(values, env, "require-checksum")), command(value(values, env, "before-deploy-hook")),
                 command(value(values, env, "after-deploy-hook")), size(value(values, env, "max-artifact-size")),
                 positive(value(values, env, "download-timeout")), slot(value(values, env, "slot")),
-                calver(value(values, env, "calver")), !bool(value(values, env, "no-report")));
+                calver(value(values, env, "calver")), !bool(value(values, env, "no-report")), mode);
     }
 
     private static String slot(Value v) throws UsageException {
@@ -476,12 +523,19 @@ public final class CommandLine {
         return signal.get();
     }
 
-    private static Option byName(String name) throws UsageException {
-        Option o = byNameOrNull(name);
-        if (o == null) {
-            throw new UsageException("unknown flag --" + name);
+    /** {@code name} among {@code options}; a server option given to {@code dewy assets} says why it does not apply. */
+    private static Option byName(String name, List<Option> options, String mode) throws UsageException {
+        for (Option o : options) {
+            if (o.name().equals(name)) {
+                return o;
+            }
         }
-        return o;
+        throw unknown("--" + name, byNameOrNull(name) != null, mode);
+    }
+
+    private static UsageException unknown(String flag, boolean serverOnly, String mode) {
+        return new UsageException(serverOnly ? "flag " + flag + " is not an option of dewy " + mode
+                + ", which runs no application" : "unknown flag " + flag);
     }
 
     private static Option byNameOrNull(String name) {
@@ -493,12 +547,13 @@ public final class CommandLine {
         return null;
     }
 
-    private static Option byShort(char c) throws UsageException {
-        for (Option o : SERVER_OPTIONS) {
+    private static Option byShort(char c, List<Option> options, String mode) throws UsageException {
+        for (Option o : options) {
             if (o.shortName() != null && o.shortName() == c) {
                 return o;
             }
         }
-        throw new UsageException("unknown flag -" + c);
+        boolean serverOnly = SERVER_OPTIONS.stream().anyMatch(o -> o.shortName() != null && o.shortName() == c);
+        throw unknown("-" + c, serverOnly, mode);
     }
 }

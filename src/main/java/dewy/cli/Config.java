@@ -42,6 +42,11 @@ public record Config(Log.Level logLevel, Log.Format logFormat, Duration gracePer
         notifiers = List.copyOf(notifiers);
     }
 
+    /** {@code dewy assets}: no command, no application; pull deploys swap current and run the hooks. */
+    public boolean assets() {
+        return command.isEmpty();
+    }
+
     /** The status as dewy counts it: 0 for a status listed in {@code --success-exit-status}. */
     public int counted(int status) {
         return successExitStatus.contains(status) ? 0 : status;

@@ -17,8 +17,10 @@ import java.time.Duration;
  * @param slot            {@code --slot}: only tags whose build metadata is this (null: any)
  * @param calver          {@code --calver}: tags are calendar versions in this format (null: SemVer, or the URL's)
  * @param report          leave a shipping report in the registry after each deploy (not {@code --no-report})
+ * @param mode            Go dewy's command, as the shipping report names it: {@code server}, or {@code assets} (no
+ *                        application: current swaps and the hooks run, nothing starts)
  */
 public record DeployConfig(String registry, Duration interval, Path workdir, int keepReleases, boolean requireChecksum,
                            String beforeHook, String afterHook, long maxArtifactSize, Duration downloadTimeout,
-                           String slot, String calver, boolean report) {
+                           String slot, String calver, boolean report, String mode) {
 }

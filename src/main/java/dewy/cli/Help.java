@@ -11,9 +11,44 @@ public final class Help {
 
                 Usage:
                   dewy server [options] -- COMMAND [ARGS...]   run COMMAND under dewy (as PID 1 or as a subreaper)
+                  dewy assets --registry URL [options]         keep releases up to date in --workdir, with no
+                                                               application: current swaps, the hooks run
                   dewy version                                 print the version
                   dewy help                                    this text; 'dewy server --help' lists the options
                 """;
+    }
+
+    public static String assets() {
+        StringBuilder sb = new StringBuilder("""
+                Usage: dewy assets --registry URL [options]
+
+                Keeps WORKDIR/current on the newest release in the registry, with no application: static files,
+                configuration bundles, a front-end served by another process. Each deploy downloads and verifies the
+                release, runs the before-deploy hook, swaps current, runs the after-deploy hook (a failure puts
+                current back) and leaves the shipping report. SIGUSR1 and HUP change nothing; INT, TERM and QUIT end
+                dewy with status 0, putting current back if a deploy's after-hook had not approved it yet.
+
+                Options (each also read from the environment variable shown; the flag wins):
+                """);
+        options(sb, CommandLine.ASSETS_OPTIONS);
+        sb.append("""
+
+                Exit status:
+                  0                      stopped by INT, TERM or QUIT
+                  2                      bad flags or environment variables
+                  125                    dewy itself could not start (native binding or signal setup failed)
+                """);
+        return sb.toString();
+    }
+
+    private static void options(StringBuilder sb, java.util.List<CommandLine.Option> options) {
+        for (CommandLine.Option o : options) {
+            String flag = (o.shortName() != null ? "-" + o.shortName() + ", " : "    ") + "--" + o.name()
+                    + (o.metavar() == null ? "" : " " + o.metavar());
+            sb.append(String.format("  %-30s %s%n  %-30s default %s, env %s%n", flag, o.help(), "",
+                    o.defaultValue(), o.env()));
+        }
+        sb.append(String.format("  %-30s %s%n", "-h, --help", "this text"));
     }
 
     public static String server() {
@@ -25,13 +60,7 @@ public final class Help {
 
                 Options (each also read from the environment variable shown; the flag wins):
                 """);
-        for (CommandLine.Option o : CommandLine.SERVER_OPTIONS) {
-            String flag = (o.shortName() != null ? "-" + o.shortName() + ", " : "    ") + "--" + o.name()
-                    + (o.metavar() == null ? "" : " " + o.metavar());
-            sb.append(String.format("  %-30s %s%n  %-30s default %s, env %s%n", flag, o.help(), "",
-                    o.defaultValue(), o.env()));
-        }
-        sb.append(String.format("  %-30s %s%n", "-h, --help", "this text"));
+        options(sb, CommandLine.SERVER_OPTIONS);
         sb.append("""
 
                 Signals:

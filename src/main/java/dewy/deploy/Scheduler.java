@@ -302,6 +302,10 @@ public final class Scheduler {
                 Log.info("deployed", "version", tag, "previous", String.valueOf(current));
                 result(true, "deployed " + tag);
                 notes.success();
+                if (config.mode().equals("assets")) { // no restart to tell of it
+                    notes.publish(Event.info(Event.DEPLOYED, "Assets deployed for `" + tag + "` (previous "
+                            + orNone(current) + ")", tag).inDeploy(tag));
+                }
                 prune(answer.release(), answer.previous(), tag);
                 report(tag);
             }
@@ -357,7 +361,7 @@ public final class Scheduler {
         if (!config.report()) {
             return;
         }
-        ShippingReport report = ShippingReport.of(hostname(), "server", java.time.Instant.now());
+        ShippingReport report = ShippingReport.of(hostname(), config.mode(), java.time.Instant.now());
         try {
             registry.report(tag, report);
             Log.debug("shipping report left in the registry", "version", tag, "name", report.name());

@@ -16,6 +16,8 @@ public record Event(String kind, String message, String version, boolean error, 
     public static final String SERVER_STARTED = "server-started";
     public static final String SERVER_RESTARTED = "server-restarted";
     public static final String ROLLBACK = "rollback";
+    /** dewy assets: a release is in place (server mode says so with server-restarted). */
+    public static final String DEPLOYED = "deployed";
     public static final String STOPPING = "stopping";
     public static final String ERROR = "error";
 

@@ -51,6 +51,10 @@ final class Restarts {
     private Generation starting;
     /** No release deployed yet: nothing to run until the first deploy. */
     private boolean waitingForRelease;
+    /** dewy assets: a deploy ends once its release is in place and approved; nothing ever starts. */
+    private boolean noApplication;
+    /** dewy assets: current names an approved release (it did at start, or a deploy has put one in place). */
+    private boolean releaseInPlace;
     /** The status of the newest generation that exited, for the crash policy and dewy's exit. */
     private int lastExitCode;
     private int begun;
@@ -122,11 +126,31 @@ final class Restarts {
         Log.info("no release yet: the application starts after the first deploy");
     }
 
+    /** dewy assets: deploys swap current and run the hooks; there is no application to start or keep alive. */
+    void runNoApplication(boolean inPlace) {
+        noApplication = true;
+        releaseInPlace = inPlace;
+        Log.info("assets only: deploys swap current and run the hooks; no application is started");
+    }
+
+    boolean runsNoApplication() {
+        return noApplication;
+    }
+
+    boolean releaseInPlace() {
+        return releaseInPlace;
+    }
+
     /** Queues a request, or joins it to the active one, and starts what can start. */
     void submit(RestartRequest r) {
         long now = clock.nanoTime();
         if (drain.ending()) {
             abandon(r, "dewy is stopping");
+            return;
+        }
+        if (noApplication && r.reason != RestartRequest.Reason.DEPLOY) {
+            Log.info("restart ignored: dewy assets runs no application", "reason", r.reason.label);
+            r.complete(false, "no application");
             return;
         }
         if (waitingForRelease && r.reason != RestartRequest.Reason.DEPLOY) {
@@ -198,7 +222,9 @@ final class Restarts {
             phase = Phase.PREPARING;
             RestartRequest self = r;
             r.deployment.prepare(hooks, () -> {
-                if (active == self) {
+                if (active == self && noApplication) {
+                    end(true, "in place"); // assets: the approved release in current is the whole deploy
+                } else if (active == self) {
                     launch(clock.nanoTime());
                 }
             }, why -> {
@@ -452,6 +478,7 @@ final class Restarts {
         starting = null;
         if (r.deployment != null && ok) {
             waitingForRelease = false;
+            releaseInPlace = true;
             r.deployment.deployed();
         } else if (r.deployment != null) {
             r.deployment.failed(why); // current goes back before anything else can start
@@ -492,7 +519,7 @@ final class Restarts {
      * between a crash restart after a backoff and exiting with its status.
      */
     void settle(long now) {
-        if (drain.ending() || waitingForRelease || generations.anyServing() || startPending()) {
+        if (drain.ending() || noApplication || waitingForRelease || generations.anyServing() || startPending()) {
             return;
         }
         int code = lastExitCode;

@@ -113,6 +113,15 @@ public final class Supervisor {
         publish();
     }
 
+    /**
+     * dewy assets: no application, ever; deploys swap current and run the hooks, a drain exits 0. {@code inPlace}:
+     * current already names a release (/readyz says ready until a deploy puts one there).
+     */
+    public void runNoApplication(boolean inPlace) {
+        restarts.runNoApplication(inPlace);
+        publish();
+    }
+
     public boolean done() {
         return drain.done();
     }
@@ -400,6 +409,9 @@ public final class Supervisor {
                 default -> drain.phase().name().toLowerCase(Locale.ROOT);
             };
         }
+        if (restarts.runsNoApplication()) {
+            return "assets";
+        }
         if (restarts.waitingForRelease() && generations.isEmpty()) {
             return "waiting";
         }
@@ -422,8 +434,9 @@ public final class Supervisor {
                         g.startedMillis, g.readyMillis, g.statusText));
             }
         }
-        boolean ready = !drain.ending() && current != null && !current.announcedStopping
-                && restarts.phase() != Restarts.Phase.STOPPING_OLD;
+        boolean ready = !drain.ending() && (restarts.runsNoApplication() ? restarts.releaseInPlace()
+                : current != null && !current.announcedStopping
+                && restarts.phase() != Restarts.Phase.STOPPING_OLD); // assets: ready once a release is in place
         Status s = new Status(selfPid, phaseName(), drain.draining(), ready, !gens.isEmpty(), restarts.begun(),
                 restarts.crashRestarts(), current == null ? 0 : current.number, gens);
         if (!s.equals(published)) {
@@ -436,7 +449,7 @@ public final class Supervisor {
 
     /** Outside a drain and before the first release: a generation serves, or a start is on its way. */
     boolean applicationOrPendingStart() {
-        return drain.ending() || restarts.waitingForRelease() || generations.anyServing()
+        return drain.ending() || restarts.runsNoApplication() || restarts.waitingForRelease() || generations.anyServing()
                 || restarts.startPending();
     }
 

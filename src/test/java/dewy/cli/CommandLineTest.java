@@ -302,7 +302,7 @@ class CommandLineTest {
     void deployDefaultsInTheTableParse() throws UsageException {
         Config c = parse("--registry", "ghr://o/r", "--", "x");
         assertEquals(new DeployConfig("ghr://o/r", Duration.ofSeconds(10), Path.of("."), 7, false, null, null,
-                1L << 30, Duration.ofMinutes(10), null, null, true), c.deploy());
+                1L << 30, Duration.ofMinutes(10), null, null, true, "server"), c.deploy());
         for (CommandLine.Option o : CommandLine.SERVER_OPTIONS) {
             if (List.of("port", "admin", "pid-file", "status-file", "restart", "registry", "before-deploy-hook",
                     "after-deploy-hook", "notifier", "slot", "calver").contains(o.name())) {
@@ -315,13 +315,49 @@ class CommandLineTest {
     }
 
     @Test
+    void assetsTakesTheDeployOptionsAndNoCommand() throws UsageException {
+        Config c = CommandLine.parseAssets(List.of("--registry", "file:///srv/bundles", "-i", "5s", "--workdir",
+                "/srv/site", "--after-deploy-hook", "nginx -s reload", "--admin", "17000", "--notifier",
+                "webhook+http://127.0.0.1:9/hook", "-l", "debug"), Map.of("DEWY_PORT", "8080", "DEWY_READY", "notify"));
+        assertTrue(c.assets());
+        assertEquals(List.of(), c.command());
+        assertEquals(List.of(), c.ports(), "a server's variables in the environment are not the assets command's");
+        assertEquals(new DeployConfig("file:///srv/bundles", Duration.ofSeconds(5), Path.of("/srv/site"), 7, false,
+                null, "nginx -s reload", 1L << 30, Duration.ofMinutes(10), null, null, true, "assets"), c.deploy());
+        assertEquals(List.of("webhook+http://127.0.0.1:9/hook"), c.notifiers());
+        assertEquals(17000, c.admin().port());
+        assertFalse(parse("--", "x").assets());
+        assertEquals("assets", CommandLine.parseAssets(List.of(), Map.of("DEWY_REGISTRY", "ghr://o/r")).deploy().mode());
+    }
+
+    @Test
+    void assetsRefusesACommandAndTheServersOptions() {
+        assertEquals("dewy assets needs --registry (or DEWY_REGISTRY): it deploys releases and nothing else",
+                assertThrows(UsageException.class, () -> CommandLine.parseAssets(List.of(), Map.of())).getMessage());
+        assertEquals("dewy assets runs no command: drop \"-- /app\" (use dewy server to run one)",
+                assertThrows(UsageException.class, () -> CommandLine.parseAssets(List.of("--registry", "ghr://o/r",
+                        "--", "/app"), Map.of())).getMessage());
+        assertEquals("dewy assets runs no command: unexpected \"/app\"", assertThrows(UsageException.class,
+                () -> CommandLine.parseAssets(List.of("--registry", "ghr://o/r", "/app"), Map.of())).getMessage());
+        assertEquals("flag --port is not an option of dewy assets, which runs no application",
+                assertThrows(UsageException.class, () -> CommandLine.parseAssets(List.of("--registry", "ghr://o/r",
+                        "--port", "8080"), Map.of())).getMessage());
+        assertEquals("flag -p is not an option of dewy assets, which runs no application",
+                assertThrows(UsageException.class, () -> CommandLine.parseAssets(List.of("-p", "8080"), Map.of()))
+                        .getMessage());
+        assertEquals("unknown flag --nope", assertThrows(UsageException.class,
+                () -> CommandLine.parseAssets(List.of("--nope"), Map.of())).getMessage());
+        assertEquals("unknown flag --nope", usageError("--nope", "--", "x"));
+    }
+
+    @Test
     void deployFlags() throws UsageException {
         Config c = parse("--registry", "file:///srv/releases?pre-release=true", "-i", "1s", "--workdir", "/opt/app",
                 "--keep-releases", "3", "--require-checksum", "--before-deploy-hook", "echo before",
                 "--after-deploy-hook=echo after", "--max-artifact-size", "200MiB", "--download-timeout", "30s",
                 "--notifier", "slack://deploys?title=app", "--notifier=webhook+http://127.0.0.1:9/hook", "--", "x");
         assertEquals(new DeployConfig("file:///srv/releases?pre-release=true", Duration.ofSeconds(1),
-                Path.of("/opt/app"), 3, true, "echo before", "echo after", 200L << 20, Duration.ofSeconds(30), null, null, true),
+                Path.of("/opt/app"), 3, true, "echo before", "echo after", 200L << 20, Duration.ofSeconds(30), null, null, true, "server"),
                 c.deploy());
         DeployConfig slotted = parse("--registry", "ghr://o/r", "-s", "blue", "--calver", "YYYY.0M0D.MICRO", "--", "x")
                 .deploy();

@@ -72,7 +72,7 @@ class SchedulerTest {
         Registry r = Registry.parse("file://" + registry(), Map.of(), null, slot);
         Releases releases = new Releases(workdir(), Clock.fixed(Instant.parse("2026-11-25T10:00:00Z"), ZoneOffset.UTC));
         DeployConfig config = new DeployConfig("file://" + registry(), INTERVAL, workdir(), 2, false, before, after,
-                1L << 20, Duration.ofSeconds(5), null, null, true);
+                1L << 20, Duration.ofSeconds(5), null, null, true, "server");
         return new Scheduler(config, r, new Fetcher(r, d -> { }), releases, this::answer, notices, d -> { });
     }
 
@@ -218,7 +218,7 @@ class SchedulerTest {
         };
         Releases releases = new Releases(workdir(), Clock.fixed(Instant.parse("2026-11-25T10:00:00Z"), ZoneOffset.UTC));
         DeployConfig config = new DeployConfig("file://" + registry(), INTERVAL, workdir(), 2, false, null, null,
-                1L << 20, Duration.ofSeconds(5), null, null, true);
+                1L << 20, Duration.ofSeconds(5), null, null, true, "server");
         self[0] = new Scheduler(config, watched, new Fetcher(watched, d -> { }), releases, this::answer, notices,
                 d -> { });
         self[0].check();
@@ -235,7 +235,7 @@ class SchedulerTest {
         Registry r = Registry.parse("file://" + registry(), Map.of(), null, null);
         Releases releases = new Releases(workdir(), Clock.fixed(Instant.parse("2026-11-25T10:00:00Z"), ZoneOffset.UTC));
         DeployConfig config = new DeployConfig("file://" + registry(), INTERVAL, workdir(), 2, false, null, null,
-                1L << 20, Duration.ofSeconds(5), null, null, false);
+                1L << 20, Duration.ofSeconds(5), null, null, false, "server");
         new Scheduler(config, r, new Fetcher(r, d -> { }), releases, this::answer, notices, d -> { }).check();
         assertEquals("v1.0.0", current());
         try (Stream<Path> files = Files.list(registry().resolve("v1.0.0"))) {
@@ -419,7 +419,7 @@ class SchedulerTest {
         };
         Releases releases = new Releases(workdir(), Clock.fixed(Instant.parse("2026-11-25T10:00:00Z"), ZoneOffset.UTC));
         DeployConfig config = new DeployConfig("file://" + registry(), INTERVAL, workdir(), 2, false, null, null,
-                1L << 20, Duration.ofSeconds(5), null, null, true);
+                1L << 20, Duration.ofSeconds(5), null, null, true, "server");
         List<Duration> sleeps = java.util.Collections.synchronizedList(new ArrayList<>());
         Scheduler s = new Scheduler(config, flaky, new Fetcher(flaky, d -> { }), releases, this::answer, notices,
                 d -> {

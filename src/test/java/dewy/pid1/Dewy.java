@@ -60,6 +60,16 @@ final class Dewy implements AutoCloseable {
     /** {@link #start} behind {@code wrapper}, a command that prepares something (a socket on fd 3) and execs the rest. */
     static Dewy startWrapped(List<String> wrapper, Mode mode, Path dir, Map<String, String> env, String... args)
             throws IOException {
+        return startSubcommand("server", wrapper, mode, dir, env, args);
+    }
+
+    /** Starts {@code dewy assets ARGS} (no command) as PID 1. */
+    static Dewy startAssets(Path dir, Map<String, String> env, String... args) throws IOException {
+        return startSubcommand("assets", List.of(), Mode.PID1, dir, env, args);
+    }
+
+    private static Dewy startSubcommand(String subcommand, List<String> wrapper, Mode mode, Path dir,
+                                        Map<String, String> env, String... args) throws IOException {
         List<String> cmd = new ArrayList<>(wrapper);
         if (mode != Mode.SUBREAPER) {
             cmd.addAll(List.of("unshare", "--pid", "--fork", "--mount-proc"));
@@ -69,7 +79,7 @@ final class Dewy implements AutoCloseable {
         } else {
             cmd.add(TARGET.resolve("dewy").toString());
         }
-        cmd.add("server");
+        cmd.add(subcommand);
         return launch(cmd, args, mode, false, dir, env);
     }
 

@@ -132,6 +132,17 @@ class ExitCodesIT {
                 Map.of("DEWY_GRACE_PERIOD", "soon"), "DEWY_GRACE_PERIOD: ");
     }
 
+    @ParameterizedTest(name = "bad assets input: {0}")
+    @CsvSource(delimiter = '|', value = {
+            "-i 1s                                 | dewy assets needs --registry",
+            "--registry file:///srv -- /bin/true   | dewy assets runs no command",
+            "--registry file:///srv --port 8080    | flag --port is not an option of dewy assets"})
+    void badAssetsInputGives2WithOneLineAndAHint(String args, String message) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(Dewy.TARGET.resolve("dewy").toString(), "assets"));
+        cmd.addAll(List.of(args.trim().split("\\s+")));
+        assertBadInput(cmd, Map.of(), message);
+    }
+
     @Test
     void unknownSubcommandGives2() throws Exception {
         assertBadInput(List.of(Dewy.JAVA, "-jar", Dewy.TARGET.resolve("dewy.jar").toString(), "serve"), Map.of(),
@@ -167,6 +178,12 @@ class ExitCodesIT {
                 "USR1", "127")) {
             assertTrue(help.contains(s), s + " in help");
         }
+        Process a = new ProcessBuilder(Dewy.JAVA, "-jar", Dewy.TARGET.resolve("dewy.jar").toString(), "assets", "--help")
+                .start();
+        String assets = new String(a.getInputStream().readAllBytes());
+        assertEquals(0, a.waitFor());
+        assertTrue(assets.startsWith("Usage: dewy assets --registry URL"), assets);
+        assertTrue(assets.contains("--after-deploy-hook") && !assets.contains("--port"), assets);
     }
 
     /** A JVM exits 143 on TERM however clean its shutdown; --success-exit-status 143 makes that dewy's 0 (tini -e). */
