@@ -40,6 +40,8 @@ import org.quicktheories.core.Gen;
  *       current names one;</li>
  *   <li>after the final drain, every deploy request has its outcome and nothing is left queued.</li>
  * </ol>
+ * Under {@code dewy assets} (no application) the same steps must never spawn anything but hooks; once settled,
+ * {@code current} names an approved release; the drain ends with status 0.
  */
 class LifecyclePropertyTest {
     enum Kind { USR1, HUP, CRASH, READY, DEPLOY, HOOK_OK, HOOK_FAIL, TIME, OLD_EXITS, GROUP_EMPTIES, TERM }
@@ -72,7 +74,14 @@ class LifecyclePropertyTest {
     void theLifecycleInvariantsHoldAfterEveryStep() {
         qt().withExamples(Integer.getInteger("dewy.property.examples", 1500)).withShrinkCycles(2000)
                 .forAll(steps(), booleans().all(), booleans().all())
-                .checkAssert((steps, sockets, unlimited) -> new Run(sockets, unlimited).play(steps));
+                .checkAssert((steps, sockets, unlimited) -> new Run(sockets, unlimited, false).play(steps));
+    }
+
+    @Test
+    void theAssetsInvariantsHoldAfterEveryStep() {
+        qt().withExamples(Integer.getInteger("dewy.property.examples", 1500) / 3).withShrinkCycles(2000)
+                .forAll(steps())
+                .checkAssert(steps -> new Run(false, false, true).play(steps));
     }
 
     /** One dewy on fakes, and what the test knows independently of it. */
@@ -89,13 +98,15 @@ class LifecyclePropertyTest {
         final List<String> trace = new ArrayList<>();
         int versions = 1;
         boolean terminated;
+        final boolean assets;
 
-        Run(boolean sockets, boolean unlimitedRestarts) {
+        Run(boolean sockets, boolean unlimitedRestarts, boolean assets) {
+            this.assets = assets;
             Starter starter = sockets
                     ? new Starter(List.of(new Listener(ListenSpec.parse("127.0.0.1:8080"), 10, 3, 8080)),
                     List.of("PATH=/bin"), "/bin/sh")
                     : new Starter(List.of(), List.of("PATH=/bin"), null);
-            Config config = Config.builder(List.of("/app")).gracePeriod(Duration.ofSeconds(10))
+            Config config = Config.builder(assets ? List.of() : List.of("/app")).gracePeriod(Duration.ofSeconds(10))
                     .readyTimeout(Duration.ofSeconds(20)).readiness(Readiness.notifySocket())
                     .restart(new RestartPolicy(RestartPolicy.Mode.ALWAYS, Duration.ofSeconds(1),
                             unlimitedRestarts ? 0 : 3, Duration.ofMinutes(1))).build();
@@ -104,8 +115,13 @@ class LifecyclePropertyTest {
                 return releases.current;
             };
             s = new Supervisor(config, starter, procs, now::get, 1, Lifecycle.NONE, null, releases);
-            trace.add("start sockets=" + sockets + " unlimited=" + unlimitedRestarts);
-            s.start();
+            trace.add("start sockets=" + sockets + " unlimited=" + unlimitedRestarts + " assets=" + assets);
+            if (assets) {
+                s.runNoApplication(true);
+                s.handle(null);
+            } else {
+                s.start();
+            }
             invariants();
         }
 
@@ -227,6 +243,9 @@ class LifecyclePropertyTest {
             }
             check(s.restartsForTest().queued().isEmpty(), "requests left: " + s.restartsForTest().queued());
             check(approved.contains(releases.current), "dewy ended with current on unapproved " + releases.current);
+            if (assets) {
+                check(s.exitStatus() == 0, "dewy assets ended with " + s.exitStatus());
+            }
         }
 
         private void invariants() {
@@ -234,6 +253,12 @@ class LifecyclePropertyTest {
                 return;
             }
             List<Generation> gens = s.generationsForTest();
+            if (assets) {
+                check(procs.spawned.isEmpty(), "dewy assets started " + procs.spawned);
+                check(!s.restartsForTest().settled() || approved.contains(releases.current),
+                        "settled with current on unapproved " + releases.current);
+                return;
+            }
             check(s.applicationOrPendingStart(), "no application and nothing on its way, outside a drain");
             boolean settled = s.restartsForTest().settled();
             List<Generation> serving = gens.stream().filter(Generation::serving).toList();
