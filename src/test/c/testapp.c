@@ -107,7 +107,7 @@ int main(int argc, char **argv) {
         snprintf(line, sizeof line, "%s pid %d", gen ? gen : "?", getpid());
         append(line);
         const char *names[] = {"SERVER_STARTER_PORT", "SERVER_STARTER_GENERATION", "LISTEN_FDS", "LISTEN_FDNAMES",
-                               "LISTEN_PID", "NOTIFY_SOCKET", NULL};
+                               "LISTEN_PID", "NOTIFY_SOCKET", "WATCHDOG_USEC", NULL};
         for (int i = 0; names[i]; i++) {
             const char *v = getenv(names[i]);
             snprintf(line, sizeof line, "%s env %s=%s", gen ? gen : "?", names[i], v ? v : "(unset)");

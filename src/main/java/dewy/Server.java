@@ -109,13 +109,37 @@ final class Server {
                 });
     }
 
-    /** When systemd started dewy with Type=notify, dewy reports its own readiness and drain to it. */
-    private static SystemdNotify systemdNotify(Posix posix, Map<String, String> env) {
+    /** When systemd started dewy with Type=notify or notify-reload, dewy reports its own states to it. */
+    private static SystemdNotify systemdNotify(Posix posix, Map<String, String> env, Config config) {
         String socket = env.get("NOTIFY_SOCKET");
         if (socket == null || socket.isEmpty()) {
             return null;
         }
-        return new SystemdNotify(text -> posix.sendDatagram(socket, text));
+        return new SystemdNotify(text -> posix.sendDatagram(socket, text),
+                SystemdNotify.Bounds.of(config.readyTimeout(), config.gracePeriod(), config.drainDelay()));
+    }
+
+    /**
+     * systemd's watchdog for dewy: half of WATCHDOG_USEC, when WATCHDOG_PID (if set) is dewy's pid; null without it.
+     * A bad value is ignored with a warning: systemd then restarts dewy when the watchdog fires, as it should.
+     */
+    private static Duration watchdogInterval(Map<String, String> env, int pid) {
+        String usec = env.get("WATCHDOG_USEC");
+        String forPid = env.get("WATCHDOG_PID");
+        if (usec == null || (forPid != null && !forPid.equals(Integer.toString(pid)))) {
+            return null;
+        }
+        try {
+            long micros = Long.parseLong(usec.trim());
+            if (micros > 0) {
+                return Duration.ofNanos(micros * 1000 / 2);
+            }
+        } catch (NumberFormatException e) {
+            // below
+        }
+        Log.warn("WATCHDOG_USEC is not a positive number of microseconds; not pinging systemd's watchdog",
+                "value", usec);
+        return null;
     }
 
     private static int serve(Config config, Map<String, String> env, Posix posix, ProcFs proc, boolean pid1,
@@ -143,14 +167,20 @@ final class Server {
         if (resources.notes != null) {
             lifecycle = new Announcements(resources.notes, resources.scheduler, releases);
         }
+        SystemdNotify systemd = systemdNotify(posix, env, config);
         Supervisor supervisor = new Supervisor(config, starter, processes, Clock.SYSTEM, posix.pid(), lifecycle,
-                Publisher.of(resources.admin, config.statusFile(), systemdNotify(posix, env)), releases);
+                Publisher.of(resources.admin, config.statusFile(), systemd), releases);
         if (config.assets()) {
             supervisor.runNoApplication(!awaitRelease);
         } else if (awaitRelease) {
             supervisor.awaitFirstRelease();
         } else {
             supervisor.start(); // spawns before the first log line: tinylog's start-up is not on the path to exec
+        }
+        Duration watchdog = systemd == null ? null : watchdogInterval(env, posix.pid());
+        if (watchdog != null) {
+            supervisor.watchdog(watchdog, systemd::ping);
+            Log.info("pinging systemd's watchdog", "every", Durations.format(watchdog));
         }
         Log.info("dewy " + Main.version(), "pid", posix.pid(),
                 "mode", pid1 ? "pid1" : "subreaper", "jvm_relaunched", Relaunch.alreadyRelaunched(env));

@@ -16,7 +16,7 @@ import java.util.List;
 public final class Starter {
     /** Variables that describe dewy's own environment (its systemd, its sockets), never the application's. */
     static final List<String> OWN_VARIABLES = List.of("LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES", "NOTIFY_SOCKET",
-            "SERVER_STARTER_PORT", "SERVER_STARTER_GENERATION");
+            "WATCHDOG_USEC", "WATCHDOG_PID", "SERVER_STARTER_PORT", "SERVER_STARTER_GENERATION");
     static final String LISTEN_PID_SCRIPT = "LISTEN_PID=$$; export LISTEN_PID; exec \"$@\"";
     /**
      * Credentials dewy itself reads (the GitHub registry, the Slack notifier) and the application has no use for:

@@ -56,6 +56,15 @@ public final class Supervisor {
     private final Restarts restarts;
 
     private boolean childrenLeft = true;
+    /** USR1 reloads, for systemd's notify-reload: begun, still under way, and how the last one went. */
+    private int reloads;
+    private int reloadsUnderWay;
+    private long reloadStartedUsec;
+    private String reloadFailure;
+    /** WATCHDOG=1 to systemd from the loop's own turn, so a stuck loop stops pinging; null without WATCHDOG_USEC. */
+    private Runnable watchdogPing;
+    private long watchdogEvery;
+    private long watchdogNext = Deadlines.NONE;
     /** A HUP that arrived while a deploy's swap was not approved yet: forwarded once it is decided. */
     private boolean heldHup;
     private Status published;
@@ -122,6 +131,16 @@ public final class Supervisor {
         publish();
     }
 
+    /**
+     * systemd's watchdog: {@code ping} runs on the loop's thread every {@code every} (half of WATCHDOG_USEC), and
+     * only while the loop turns.
+     */
+    public void watchdog(java.time.Duration every, Runnable ping) {
+        watchdogEvery = every.toNanos();
+        watchdogPing = ping;
+        watchdogNext = clock.nanoTime();
+    }
+
     public boolean done() {
         return drain.done();
     }
@@ -140,6 +159,7 @@ public final class Supervisor {
     public long waitNanos() {
         long next = Deadlines.earliest(drain.nextDeadline(), restarts.nextDeadline());
         next = Deadlines.earliest(next, tasks.nextDeadline());
+        next = Deadlines.earliest(next, watchdogNext);
         long now = clock.nanoTime();
         for (Generation g : generations.list()) {
             next = Deadlines.earliest(next, g.nextDeadline());
@@ -201,6 +221,11 @@ public final class Supervisor {
             forward(SIGHUP);
         }
         publish();
+        long after = clock.nanoTime();
+        if (watchdogPing != null && Deadlines.due(watchdogNext, after)) {
+            watchdogNext = after + watchdogEvery;
+            watchdogPing.run();
+        }
     }
 
     // ---- signals
@@ -220,7 +245,7 @@ public final class Supervisor {
             if (drain.ending()) {
                 Log.info("restart ignored: dewy is draining");
             } else {
-                restarts.submit(RestartRequest.of(RestartRequest.Reason.USR1));
+                reload();
             }
         } else if (Signals.DRAIN.contains(sig)) {
             drain(info.name());
@@ -253,6 +278,22 @@ public final class Supervisor {
         if (!any) {
             Log.debug("no application to forward to", "signal", Signals.name(sig));
         }
+    }
+
+    /** A USR1 restart; one begun while another is under way belongs to the same reload for systemd. */
+    private void reload() {
+        if (reloadsUnderWay == 0) {
+            reloads++;
+            reloadStartedUsec = clock.nanoTime() / 1000; // CLOCK_MONOTONIC: what System.nanoTime reads on Linux
+            reloadFailure = null;
+        }
+        reloadsUnderWay++;
+        restarts.submit(new RestartRequest(RestartRequest.Reason.USR1, null, (request, ok, why) -> {
+            reloadsUnderWay--;
+            if (!ok) {
+                reloadFailure = why;
+            }
+        }));
     }
 
     private void drain(String signalName) {
@@ -438,7 +479,9 @@ public final class Supervisor {
                 : current != null && !current.announcedStopping
                 && restarts.phase() != Restarts.Phase.STOPPING_OLD); // assets: ready once a release is in place
         Status s = new Status(selfPid, phaseName(), drain.draining(), ready, !gens.isEmpty(), restarts.begun(),
-                restarts.crashRestarts(), current == null ? 0 : current.number, gens);
+                restarts.crashRestarts(), current == null ? 0 : current.number, gens,
+                reloads == 0 ? Status.Reload.NONE : new Status.Reload(reloads, reloadsUnderWay > 0,
+                        reloadStartedUsec, reloadFailure));
         if (!s.equals(published)) {
             published = s;
             statusSink.accept(s);

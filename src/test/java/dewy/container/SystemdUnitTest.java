@@ -16,15 +16,24 @@ import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** docker/systemd/dewy.service starts a command line dewy accepts, and its stop timing leaves dewy time to drain. */
+/**
+ * docker/systemd/dewy.service and dewy-reload.service start a command line dewy accepts, and their stop timing leaves
+ * dewy time to drain.
+ */
 class SystemdUnitTest {
     private static Map<String, String> service;
+    private static Map<String, String> reload;
 
     @BeforeAll
     static void read() throws Exception {
-        service = new HashMap<>();
+        service = unit("docker/systemd/dewy.service");
+        reload = unit("docker/systemd/dewy-reload.service");
+    }
+
+    private static Map<String, String> unit(String path) throws Exception {
+        Map<String, String> service = new HashMap<>();
         String section = "";
-        for (String line : Files.readAllLines(Path.of("docker/systemd/dewy.service"))) {
+        for (String line : Files.readAllLines(Path.of(path))) {
             if (line.startsWith("[")) {
                 section = line;
             } else if (section.equals("[Service]") && line.contains("=") && !line.startsWith("#")) {
@@ -32,6 +41,21 @@ class SystemdUnitTest {
                 assertTrue(service.put(key, line.substring(key.length() + 1)) == null, "one " + key);
             }
         }
+        return service;
+    }
+
+    @Test
+    void notifyReloadSendsUsr1AndItsTimeoutsCoverDewysOwn() throws Exception {
+        assertEquals("notify-reload", reload.get("Type"));
+        assertEquals("SIGUSR1", reload.get("ReloadSignal"), "dewy's zero-downtime restart");
+        assertTrue(!reload.containsKey("ExecReload"), "systemd sends the signal and waits for READY=1");
+        List<String> words = Arrays.asList(reload.get("ExecStart").split("\\s+"));
+        assertEquals("server", words.get(1));
+        Config config = CommandLine.parseServer(words.subList(2, words.size()), Map.of());
+        assertTrue(Durations.parse(reload.get("TimeoutStopSec")).compareTo(config.gracePeriod()) > 0);
+        assertTrue(Durations.parse(reload.get("WatchdogSec")).compareTo(Duration.ofSeconds(2)) >= 0,
+                "dewy pings every half of it from its loop");
+        assertEquals("mixed", reload.get("KillMode"));
     }
 
     @Test

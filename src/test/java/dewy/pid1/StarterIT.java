@@ -486,7 +486,13 @@ class StarterIT {
         return kinds.stream().sorted().collect(Collectors.toList());
     }
 
-    /** Under systemd's Type=notify: dewy says READY=1 once its application is ready, STOPPING=1 when it drains. */
+    /**
+     * systemd's side of Type=notify-reload, replayed byte for byte: a datagram socket as NOTIFY_SOCKET and
+     * WATCHDOG_USEC. dewy extends the start timeout, says READY=1 once its application is ready, answers a USR1
+     * (systemd's ReloadSignal=SIGUSR1) with RELOADING=1 and the signal's CLOCK_MONOTONIC time in one datagram and
+     * READY=1 once the new generation is ready, pings the watchdog at half its interval, and says STOPPING=1 with
+     * the drain's own bound when it drains. The application talks to dewy, never to systemd.
+     */
     @Test
     void dewyNotifiesSystemdItself() throws Exception {
         Path socket = tmp.resolve("systemd-notify.sock");
@@ -502,22 +508,44 @@ class StarterIT {
         try {
             Dewy.await("the receiver", Duration.ofSeconds(10), () -> Files.exists(Path.of(received + ".up")));
             Path file = tmp.resolve("gen");
-            try (Dewy dewy = Dewy.start(Mode.SUBREAPER, tmp, Map.of("NOTIFY_SOCKET", socket.toString()),
-                    TestApp.command(List.of("--port", "127.0.0.1:" + freePort(), "--ready", "notify"), "generation",
-                            file))) {
+            try (Dewy dewy = Dewy.start(Mode.SUBREAPER, tmp, Map.of("NOTIFY_SOCKET", socket.toString(),
+                    "WATCHDOG_USEC", "2000000"), TestApp.command(List.of("--port", "127.0.0.1:" + freePort(),
+                    "--ready", "notify", "--ready-timeout", "20s", "--grace-period", "10s"), "generation", file))) {
                 dewy.awaitStarted();
-                Dewy.await("READY=1", Duration.ofSeconds(10), () -> !Dewy.lines(received).isEmpty());
-                assertEquals("READY=1|MAINPID=" + dewy.pid() + "|STATUS=serving, generation 1",
-                        Dewy.lines(received).get(0));
+                Dewy.await("READY=1", Duration.ofSeconds(10), () -> told(received).size() >= 2);
+                assertEquals("EXTEND_TIMEOUT_USEC=25000000", told(received).get(0), "--ready-timeout 20s and 5s");
+                assertEquals("READY=1|MAINPID=" + dewy.pid() + "|STATUS=serving, generation 1", told(received).get(1));
                 assertTrue(value(file, 1, "env NOTIFY_SOCKET=").endsWith("/notify-1.sock"),
                         "the application talks to dewy, not to systemd");
+                assertEquals("(unset)", value(file, 1, "env WATCHDOG_USEC="), "systemd's watchdog is dewy's");
+
+                long before = System.nanoTime() / 1000; // CLOCK_MONOTONIC, as systemd reads it
+                dewy.signal(Signals.SIGUSR1);
+                Dewy.await("the reload", Duration.ofSeconds(15), () -> told(received).size() >= 4);
+                long after = System.nanoTime() / 1000;
+                String reloading = told(received).get(2);
+                assertTrue(reloading.matches("RELOADING=1\\|MONOTONIC_USEC=\\d+\\|STATUS=reloading"
+                        + "\\|EXTEND_TIMEOUT_USEC=35000000"), reloading);
+                long usec = Long.parseLong(reloading.split("\\|")[1].substring("MONOTONIC_USEC=".length()));
+                assertTrue(before <= usec && usec <= after, before + " <= " + usec + " <= " + after);
+                assertEquals("READY=1|STATUS=serving, generation 2", told(received).get(3));
+
+                Dewy.await("watchdog pings", Duration.ofSeconds(10),
+                        () -> Dewy.lines(received).stream().filter("WATCHDOG=1"::equals).count() >= 3);
                 dewy.signal(Signals.SIGTERM);
                 assertEquals(0, dewy.awaitExit(Duration.ofSeconds(10)));
-                assertEquals("STOPPING=1|STATUS=draining", Dewy.lines(received).get(1));
+                assertEquals("STOPPING=1|STATUS=draining|EXTEND_TIMEOUT_USEC=15000000", told(received).get(4),
+                        "--grace-period 10s and 5s");
+                assertEquals(5, told(received).size(), told(received).toString());
             }
         } finally {
             python.destroyForcibly();
         }
+    }
+
+    /** What dewy told systemd, without the watchdog's pings. */
+    private static List<String> told(Path received) {
+        return Dewy.lines(received).stream().filter(l -> !l.equals("WATCHDOG=1")).toList();
     }
 
     @Test
