@@ -168,6 +168,10 @@ final class Server {
             lifecycle = new Announcements(resources.notes, resources.scheduler, releases);
         }
         SystemdNotify systemd = systemdNotify(posix, env, config);
+        Duration watchdog = systemd == null ? null : watchdogInterval(env, posix.pid());
+        if (watchdog != null) {
+            starter.relayWatchdog(watchdog.toNanos() * 2 / 1000); // each generation gets systemd's interval
+        }
         Supervisor supervisor = new Supervisor(config, starter, processes, Clock.SYSTEM, posix.pid(), lifecycle,
                 Publisher.of(resources.admin, config.statusFile(), systemd), releases);
         if (config.assets()) {
@@ -177,10 +181,10 @@ final class Server {
         } else {
             supervisor.start(); // spawns before the first log line: tinylog's start-up is not on the path to exec
         }
-        Duration watchdog = systemd == null ? null : watchdogInterval(env, posix.pid());
         if (watchdog != null) {
             supervisor.watchdog(watchdog, systemd::ping);
-            Log.info("pinging systemd's watchdog", "every", Durations.format(watchdog));
+            Log.info("pinging systemd's watchdog; generations get WATCHDOG_USEC and must ping dewy", "every",
+                    Durations.format(watchdog));
         }
         Log.info("dewy " + Main.version(), "pid", posix.pid(),
                 "mode", pid1 ? "pid1" : "subreaper", "jvm_relaunched", Relaunch.alreadyRelaunched(env));

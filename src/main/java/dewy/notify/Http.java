@@ -65,6 +65,9 @@ final class Http {
         } catch (ExecutionException e) {
             // The JDK's messages name host and port at most; Notifications redacts secrets once more anyway.
             Throwable c = e.getCause() == null ? e : e.getCause();
+            if (c instanceof java.net.http.HttpTimeoutException) { // the request's own timer, the same bound
+                throw new IOException("no response within " + timeout.toMillis() + " ms");
+            }
             throw new IOException(Notifications.oneLine(c));
         }
     }

@@ -34,6 +34,8 @@ public final class Starter {
     /** {@link #baseEnv} without the {@link #TOKENS}, unless they are kept: what generations and checks start from. */
     private final List<String> applicationEnv;
     private final String shell;
+    /** The watchdog relayed to generations, in µs (systemd's WATCHDOG_USEC), or 0 for none. */
+    private long watchdogUsec;
 
     /** {@link #Starter(List, List, String, boolean)} that keeps the tokens away from the application. */
     public Starter(List<Listener> listeners, List<String> baseEnv, String shell) {
@@ -66,6 +68,20 @@ public final class Starter {
 
     public List<Listener> listeners() {
         return listeners;
+    }
+
+    /**
+     * Relays systemd's watchdog: each generation gets {@code WATCHDOG_USEC} (not WATCHDOG_PID: a shell cannot set it
+     * for the process it execs, and libsystemd takes an unset one as its own). One that pings dewy with WATCHDOG=1
+     * and then stops is restarted as a crash; one that never pings is never judged. Set before the first spawn.
+     */
+    public void relayWatchdog(long usec) {
+        watchdogUsec = usec;
+    }
+
+    /** The relayed watchdog interval in µs, 0 when none. */
+    public long watchdogUsec() {
+        return watchdogUsec;
     }
 
     public boolean hasListeners() {
@@ -123,6 +139,10 @@ public final class Starter {
             argv = new ArrayList<>(List.of(shell, "-c", LISTEN_PID_SCRIPT, command.get(0)));
             argv.addAll(command);
         }
-        return new Launch(List.copyOf(argv), env(generation, notifySocket), from, to);
+        List<String> env = env(generation, notifySocket);
+        if (watchdogUsec > 0 && notifySocket != null) { // the generation's own, not its readiness checks'
+            env.add("WATCHDOG_USEC=" + watchdogUsec);
+        }
+        return new Launch(List.copyOf(argv), env, from, to);
     }
 }

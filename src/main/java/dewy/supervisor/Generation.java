@@ -49,6 +49,11 @@ final class Generation {
     long nextCheck = NONE;
     /** The application said STOPPING=1. */
     boolean announcedStopping;
+    /**
+     * The relayed watchdog, armed by its first WATCHDOG=1: ready and no WATCHDOG=1 by then means it hangs (NONE: it
+     * never pinged).
+     */
+    long watchdogDeadline = NONE;
     String statusText;
 
     Generation(int number, int pid, long startedNanos, long startedMillis, String reason, NotifyChannel notify) {
@@ -99,6 +104,9 @@ final class Generation {
     /** The earliest moment something is due for this generation, or NONE. */
     long nextDeadline() {
         long next = deadline;
+        if (ready()) {
+            next = Deadlines.earliest(next, watchdogDeadline);
+        }
         if (starting()) {
             next = Deadlines.earliest(next, delayReadyAt);
             next = Deadlines.earliest(next, checkPid == 0 ? nextCheck : NONE);

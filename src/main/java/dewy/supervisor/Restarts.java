@@ -361,6 +361,9 @@ final class Restarts {
     void ready(Generation g, long now) {
         g.enter(Generation.State.READY, Deadlines.NONE);
         readiness.end(g);
+        if (g.watchdogDeadline != Deadlines.NONE) { // it pinged while starting: its watchdog runs from now
+            g.watchdogDeadline = now + starter.watchdogUsec() * 1000;
+        }
         g.readyMillis = clock.epochMillis();
         Log.info("generation ready", "generation", g.number, "pid", g.pid,
                 "ready_ms", (now - g.startedNanos) / 1_000_000);
@@ -389,6 +392,33 @@ final class Restarts {
         if (ours) {
             end(true, "ready");
         }
+    }
+
+    /**
+     * A ready generation missed its relayed watchdog: it hangs. It gets SIGABRT (systemd's WatchdogSignal=), then
+     * SIGKILL after the grace period, and a new one starts as after a crash, within the crash policy, whatever
+     * --restart says (the watchdog is an explicit opt-in).
+     */
+    void hung(Generation g, long now) {
+        g.watchdogDeadline = Deadlines.NONE;
+        Log.error("generation missed its watchdog; stopping it with SIGABRT and restarting as a crash",
+                "generation", g.number, "pid", g.pid, "watchdog_usec", starter.watchdogUsec());
+        stopper.stop(g, Signals.SIGABRT, now);
+        lifecycle.restartFailed("crash", "generation " + g.number + " missed its watchdog");
+        if (drain.ending()) {
+            return;
+        }
+        long delay = crashes.onCrash(now);
+        if (delay < 0) {
+            Log.error("crash loop: giving up and exiting", "restarts", crashes.recent(), "window",
+                    Durations.format(config.restart().window()));
+            drain.exitWith(128 + Signals.SIGABRT, now);
+            return;
+        }
+        RestartRequest crash = RestartRequest.of(RestartRequest.Reason.CRASH);
+        crash.notBefore = now + delay;
+        pending.addLast(crash);
+        pump(now);
     }
 
     /** A STARTING generation's main process exited before it was ready. */

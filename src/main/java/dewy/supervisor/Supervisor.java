@@ -324,6 +324,12 @@ public final class Supervisor {
     // ---- readiness
 
     private void onNotify(Generation g, NotifyMessage message) {
+        // The relayed watchdog is armed by the generation's first WATCHDOG=1: one that never pings is never judged.
+        if (message.watchdog() != NotifyMessage.Watchdog.NONE && starter.watchdogUsec() > 0 && g.serving()) {
+            long now = clock.nanoTime();
+            g.watchdogDeadline = message.watchdog() == NotifyMessage.Watchdog.TRIGGER ? now
+                    : now + starter.watchdogUsec() * 1000;
+        }
         if (message.status() != null) {
             g.statusText = message.status();
             Log.debug("generation status", "generation", g.number, "status", message.status());
@@ -344,6 +350,9 @@ public final class Supervisor {
                 case TIMED_OUT -> restarts.notReadyInTime(g, now);
                 case NOTHING -> {
                 }
+            }
+            if (g.ready() && Deadlines.due(g.watchdogDeadline, now)) {
+                restarts.hung(g, now);
             }
             if (g.state() == Generation.State.STOPPING && Deadlines.due(g.deadline(), now)) {
                 Log.warn("generation did not stop within the grace period; sending SIGKILL", "generation",

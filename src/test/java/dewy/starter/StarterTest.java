@@ -39,6 +39,18 @@ class StarterTest {
     }
 
     @Test
+    void theRelayedWatchdogIsTheGenerationsAndNotItsChecks() {
+        Starter s = new Starter(List.of(), List.of("PATH=/bin", "WATCHDOG_USEC=10000000", "WATCHDOG_PID=1"), null);
+        assertEquals(List.of("PATH=/bin", "NOTIFY_SOCKET=/n"), s.launch(List.of("app"), 1, "/n").env(),
+                "dewy's own watchdog is not passed on");
+        s.relayWatchdog(10_000_000);
+        assertEquals(List.of("PATH=/bin", "NOTIFY_SOCKET=/n", "WATCHDOG_USEC=10000000"),
+                s.launch(List.of("app"), 1, "/n").env());
+        assertEquals(List.of("PATH=/bin", "NOTIFY_SOCKET=/n"), s.env(1, "/n"), "a readiness check pings nothing");
+        assertEquals(List.of("PATH=/bin"), s.launch(List.of("app"), 1, null).env(), "no socket to ping: no watchdog");
+    }
+
+    @Test
     void launchWithSocketsSetsEveryVariableAndStartsThroughTheListenPidShell() {
         Starter s = new Starter(THREE, List.of("PATH=/bin", "LISTEN_FDS=9", "LISTEN_PID=1", "NOTIFY_SOCKET=/x",
                 "HOME=/root"), "/bin/sh");
@@ -85,7 +97,9 @@ class StarterTest {
         assertEquals(new NotifyMessage(true, false, null), NotifyMessage.parse("READY=1"));
         assertEquals(new NotifyMessage(true, false, "serving"), NotifyMessage.parse("READY=1\nSTATUS=serving\n"));
         assertEquals(new NotifyMessage(false, true, null), NotifyMessage.parse("STOPPING=1"));
-        assertEquals(new NotifyMessage(false, false, null), NotifyMessage.parse("READY=0\nMAINPID=5\nWATCHDOG=1"));
+        assertEquals(new NotifyMessage(false, false, null), NotifyMessage.parse("READY=0\nMAINPID=5\nWATCHDOG=0"));
+        assertEquals(NotifyMessage.Watchdog.PING, NotifyMessage.parse("MAINPID=5\nWATCHDOG=1").watchdog());
+        assertEquals(NotifyMessage.Watchdog.TRIGGER, NotifyMessage.parse("WATCHDOG=1\nWATCHDOG=trigger").watchdog());
         assertNull(NotifyMessage.parse("").status());
     }
 

@@ -85,6 +85,62 @@ class ReloadStatusTest {
         assertEquals(1, reload().begun(), "no reload during the drain");
     }
 
+    private Supervisor relaying(long usec) {
+        Starter starter = new Starter(List.of(new Listener(ListenSpec.parse("127.0.0.1:8080"), 10, 3, 8080)),
+                List.of("PATH=/bin"), "/bin/sh");
+        starter.relayWatchdog(usec);
+        Config config = Config.builder(List.of("/app")).readiness(Readiness.notifySocket())
+                .gracePeriod(Duration.ofSeconds(10)).build();
+        Supervisor s = new Supervisor(config, starter, procs, now::get, 1, Lifecycle.NONE, statuses::add);
+        s.start();
+        s.handle(null);
+        s.notified(procs.send(1, "READY=1"));
+        return s;
+    }
+
+    private void later(Supervisor s, Duration d) {
+        now.addAndGet(d.toNanos());
+        s.handle(null);
+    }
+
+    @Test
+    void aGenerationThatNeverPingsIsNeverJudged() {
+        Supervisor s = relaying(2_000_000);
+        later(s, Duration.ofSeconds(30));
+        assertEquals(List.of(), procs.sent);
+        assertEquals(List.of(100), procs.spawned);
+    }
+
+    @Test
+    void aGenerationThatStopsPingingGetsSigabrtAndIsReplacedAsACrash() {
+        Supervisor s = relaying(2_000_000);
+        s.notified(procs.send(1, "WATCHDOG=1"));
+        for (int i = 0; i < 5; i++) {
+            later(s, Duration.ofMillis(1500));
+            s.notified(procs.send(1, "WATCHDOG=1"));
+        }
+        assertEquals(List.of(), procs.sent, "pinging in time");
+        later(s, Duration.ofMillis(1999));
+        assertEquals(List.of(), procs.sent);
+        later(s, Duration.ofMillis(2));
+        assertEquals(List.of(new FakeProcesses.Sent("100", dewy.posix.Signals.SIGABRT),
+                new FakeProcesses.Sent("100", dewy.posix.Signals.SIGCONT)), procs.sent, "systemd's WatchdogSignal");
+        later(s, Duration.ofSeconds(1));
+        assertEquals(List.of(100, 101), procs.spawned, "a new generation after the crash backoff, beside the hung one");
+        s.notified(procs.send(2, "READY=1"));
+        later(s, Duration.ofSeconds(10));
+        assertTrue(procs.sent.contains(new FakeProcesses.Sent("-100", dewy.posix.Signals.SIGKILL)),
+                "SIGKILL after the grace period: " + procs.sent);
+    }
+
+    @Test
+    void watchdogTriggerIsAHangAtOnce() {
+        Supervisor s = relaying(60_000_000);
+        s.notified(procs.send(1, "WATCHDOG=1"));
+        s.notified(procs.send(1, "WATCHDOG=trigger"));
+        assertEquals(new FakeProcesses.Sent("100", dewy.posix.Signals.SIGABRT), procs.sent.get(0));
+    }
+
     @Test
     void theWatchdogPingsFromTheLoopAtItsInterval() {
         Supervisor s = serving();
