@@ -148,6 +148,20 @@ int main(int argc, char **argv) {
             }
             snprintf(line, sizeof line, "%s ready", gen ? gen : "?");
             append(line);
+            /* the relayed watchdog: DEWY_TEST_WATCHDOG_PINGS pings at a quarter of WATCHDOG_USEC, then a hang */
+            const char *pings = getenv("DEWY_TEST_WATCHDOG_PINGS"), *usec = getenv("WATCHDOG_USEC");
+            if (ns && pings && usec) {
+                struct sockaddr_un addr = { .sun_family = AF_UNIX };
+                strncpy(addr.sun_path, ns, sizeof addr.sun_path - 1);
+                int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+                for (int i = 0; i < atoi(pings); i++) {
+                    sendto(fd, "WATCHDOG=1", 10, 0, (struct sockaddr *) &addr, sizeof addr);
+                    sleep_ms(atol(usec) / 4000);
+                }
+                close(fd);
+                snprintf(line, sizeof line, "%s hangs", gen ? gen : "?");
+                append(line);
+            }
         }
         for (;;) {
             siginfo_t info;

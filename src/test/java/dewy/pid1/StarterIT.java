@@ -517,7 +517,7 @@ class StarterIT {
                 assertEquals("READY=1|MAINPID=" + dewy.pid() + "|STATUS=serving, generation 1", told(received).get(1));
                 assertTrue(value(file, 1, "env NOTIFY_SOCKET=").endsWith("/notify-1.sock"),
                         "the application talks to dewy, not to systemd");
-                assertEquals("(unset)", value(file, 1, "env WATCHDOG_USEC="), "systemd's watchdog is dewy's");
+                assertEquals("2000000", value(file, 1, "env WATCHDOG_USEC="), "the watchdog relayed");
 
                 long before = System.nanoTime() / 1000; // CLOCK_MONOTONIC, as systemd reads it
                 dewy.signal(Signals.SIGUSR1);
@@ -537,6 +537,44 @@ class StarterIT {
                 assertEquals("STOPPING=1|STATUS=draining|EXTEND_TIMEOUT_USEC=15000000", told(received).get(4),
                         "--grace-period 10s and 5s");
                 assertEquals(5, told(received).size(), told(received).toString());
+            }
+        } finally {
+            python.destroyForcibly();
+        }
+    }
+
+    /**
+     * The relayed watchdog: under systemd's WATCHDOG_USEC each generation gets it too; one that pings dewy and then
+     * hangs gets SIGABRT and is replaced, while dewy keeps pinging systemd.
+     */
+    @Test
+    void aGenerationThatStopsPingingTheRelayedWatchdogIsReplaced() throws Exception {
+        Path socket = tmp.resolve("systemd-notify.sock");
+        Path received = tmp.resolve("received");
+        String receiver = "import socket, sys\n"
+                + "s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(sys.argv[1])\n"
+                + "open(sys.argv[2] + '.up', 'w').close()\n"
+                + "while True:\n"
+                + "    m = s.recv(4096).decode()\n"
+                + "    with open(sys.argv[2], 'a') as f: f.write(m.replace('\\n', '|') + '\\n')\n";
+        Process python = new ProcessBuilder("python3", "-c", receiver, socket.toString(), received.toString())
+                .inheritIO().start();
+        try {
+            Dewy.await("the receiver", Duration.ofSeconds(10), () -> Files.exists(Path.of(received + ".up")));
+            Path file = tmp.resolve("gen");
+            try (Dewy dewy = Dewy.start(Mode.SUBREAPER, tmp, Map.of("NOTIFY_SOCKET", socket.toString(),
+                    "WATCHDOG_USEC", "1000000", "DEWY_TEST_WATCHDOG_PINGS", "4"), TestApp.command(List.of("--port",
+                    "127.0.0.1:" + freePort(), "--ready", "notify", "--grace-period", "2s"), "generation", file))) {
+                dewy.awaitStarted();
+                Dewy.awaitLines(file, "1 hangs", 1, Duration.ofSeconds(10));
+                assertEquals("1000000", value(file, 1, "env WATCHDOG_USEC="));
+                Dewy.awaitLines(file, "1 sig 6", 1, Duration.ofSeconds(10)); // SIGABRT: systemd's WatchdogSignal
+                dewy.awaitLog("msg=\"generation missed its watchdog; stopping it with SIGABRT and restarting as a "
+                        + "crash\" generation=1 ", 1, Duration.ofSeconds(5));
+                Dewy.awaitLines(file, "2 ready", 1, Duration.ofSeconds(10));
+                assertTrue(Dewy.lines(received).contains("WATCHDOG=1"), "dewy's own pings go on");
+                dewy.signal(Signals.SIGTERM);
+                dewy.awaitExit(Duration.ofSeconds(15));
             }
         } finally {
             python.destroyForcibly();
