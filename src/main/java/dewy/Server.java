@@ -201,7 +201,15 @@ final class Server {
                     + "SERVER_STARTER_PORT works");
         }
         if (resources.admin != null) {
+            // the Prometheus client loads here, after the first spawn, and only with --admin
+            dewy.metrics.PrometheusMetrics metrics = new dewy.metrics.PrometheusMetrics(resources.admin::status);
+            resources.admin.metrics(metrics);
+            supervisor.metrics(metrics);
+            if (resources.notes != null) {
+                resources.notes.metrics(metrics);
+            }
             if (resources.scheduler != null) {
+                resources.scheduler.metrics(metrics);
                 resources.admin.deploy(resources.scheduler::snapshot);
             }
             resources.admin.start();

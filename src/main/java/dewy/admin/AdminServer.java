@@ -20,7 +20,8 @@ import java.util.List;
  * <ul>
  *   <li>/healthz: 200 while dewy runs and a generation of the application is alive, else 503;</li>
  *   <li>/readyz: 200 while the serving generation is ready and dewy is not draining, else 503;</li>
- *   <li>/status: the JSON of {@link StatusJson}.</li>
+ *   <li>/status: the JSON of {@link StatusJson};</li>
+ *   <li>/metrics: dewy's series in the Prometheus text format ({@link dewy.metrics.PrometheusMetrics}).</li>
  * </ul>
  */
 public final class AdminServer {
@@ -29,6 +30,7 @@ public final class AdminServer {
     private final List<Listener> listeners;
     private volatile Status status;
     private volatile Supplier<Scheduler.Snapshot> deploy;
+    private volatile dewy.metrics.PrometheusMetrics metrics;
 
     private AdminServer(HttpServer server, String version, List<Listener> listeners) {
         this.server = server;
@@ -61,6 +63,16 @@ public final class AdminServer {
         deploy = snapshots;
     }
 
+    /** /metrics writes these. */
+    public void metrics(dewy.metrics.PrometheusMetrics m) {
+        metrics = m;
+    }
+
+    /** The last status the loop published, or null before the first (the metrics' gauges read it). */
+    public Status status() {
+        return status;
+    }
+
     /** Called by the loop after every change. */
     public void publish(Status s) {
         status = s;
@@ -70,8 +82,13 @@ public final class AdminServer {
         try (exchange) {
             Status s = status;
             String path = exchange.getRequestURI().getPath();
+            dewy.metrics.PrometheusMetrics m = metrics;
             if (!exchange.getRequestMethod().equals("GET") && !exchange.getRequestMethod().equals("HEAD")) {
                 reply(exchange, 405, "text/plain", "GET only\n");
+            } else if (path.equals("/metrics") && m != null) {
+                java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+                m.write(out);
+                reply(exchange, 200, dewy.metrics.PrometheusMetrics.contentType(), out.toString(StandardCharsets.UTF_8));
             } else if (s == null) {
                 reply(exchange, 503, "text/plain", "starting\n");
             } else {
@@ -82,7 +99,7 @@ public final class AdminServer {
                             : s.draining() ? "draining\n" : "not ready\n");
                     case "/status" -> reply(exchange, 200, "application/json",
                             StatusJson.render(s, version, listeners, snapshot()) + "\n");
-                    default -> reply(exchange, 404, "text/plain", "not found: try /healthz, /readyz or /status\n");
+                    default -> reply(exchange, 404, "text/plain", "not found: try /healthz, /readyz, /status or /metrics\n");
                 }
             }
         }

@@ -154,7 +154,15 @@ public final class Scheduler {
     private Duration checkFailed(Throwable e) {
         cleanStaging();
         Log.error("deploy check failed; the running version keeps serving", "error", e.toString());
+        metrics.registryCheck("internal");
         return failedCheck("deploy check failed", e.toString(), true, null);
+    }
+
+    private volatile dewy.metrics.Metrics metrics = dewy.metrics.Metrics.NONE;
+
+    /** Where checks and deploys are counted (/metrics); set before {@link #start}. */
+    public void metrics(dewy.metrics.Metrics m) {
+        metrics = m;
     }
 
     private String lastResult = "not checked yet";
@@ -185,6 +193,7 @@ public final class Scheduler {
             return registryFailed(e.getMessage(), true, null);
         }
         registryOk();
+        metrics.registryCheck("ok");
         if (release == null) {
             result(true, "no release in the registry yet");
             Log.debug("no release in the registry yet", "registry", registry.describe());
@@ -208,6 +217,7 @@ public final class Scheduler {
     }
 
     private Duration registryFailed(String message, boolean transientFailure, Duration retryAfter) {
+        metrics.registryCheck(transientFailure ? "transient" : "permanent");
         return failedCheck("registry check failed", message, transientFailure, retryAfter);
     }
 
@@ -301,6 +311,7 @@ public final class Scheduler {
             case DEPLOYED -> {
                 Log.info("deployed", "version", tag, "previous", String.valueOf(current));
                 result(true, "deployed " + tag);
+                metrics.deploy("deployed");
                 notes.success();
                 if (config.mode().equals("assets")) { // no restart to tell of it
                     notes.publish(Event.info(Event.DEPLOYED, "Assets deployed for `" + tag + "` (previous "
@@ -310,11 +321,14 @@ public final class Scheduler {
                 report(tag);
             }
             case ABANDONED -> {
+                metrics.deploy("abandoned");
                 Log.info("deploy abandoned: dewy is stopping", "version", tag, "current", orNone(current));
                 throw new InterruptedException("deploy abandoned");
             }
             case FAILED -> {
                 failed.add(tag);
+                metrics.deploy(answer.why().startsWith("before-deploy-hook") || answer.why().startsWith("cannot run ")
+                        ? "failed" : "rolled_back");
                 if (answer.why().startsWith("before-deploy-hook") || answer.why().startsWith("after-deploy-hook")
                         || answer.why().startsWith("cannot run ")) {
                     result(false, answer.why() + " for " + tag); // the hook's own notification went out
@@ -394,6 +408,7 @@ public final class Scheduler {
     }
 
     private void deployFailed(String tag, String why, boolean permanent) {
+        metrics.deploy("failed");
         if (permanent) {
             failed.add(tag);
         }

@@ -338,6 +338,13 @@ public final class Notifications implements Notices, AutoCloseable {
         started = true;
     }
 
+    private volatile dewy.metrics.Metrics metrics = dewy.metrics.Metrics.NONE;
+
+    /** Where deliveries are counted (/metrics). */
+    public void metrics(dewy.metrics.Metrics m) {
+        metrics = m;
+    }
+
     private void run(Lane lane) {
         String host = host();
         Notifier n = lane.notifier;
@@ -356,14 +363,17 @@ public final class Notifications implements Notices, AutoCloseable {
                 }
                 en = lane.queue.poll();
             }
+            String kind = n.describe().substring(0, Math.max(0, n.describe().indexOf(':'))); // slack, webhook+https
             try {
                 n.send(en.event(), host, en.time());
                 log.log(Log.Level.DEBUG, "notification sent", "notifier", n.describe(), "event", en.event().kind());
+                metrics.notification(kind, true);
             } catch (InterruptedException e) {
                 return; // close()
             } catch (Exception | LinkageError e) {
                 log.log(Log.Level.WARN, "notifier failed", "notifier", n.describe(), "event", en.event().kind(),
                         "error", redact(oneLine(e)));
+                metrics.notification(kind, false);
             }
             synchronized (lock) {
                 lane.done = en.seq();

@@ -47,6 +47,8 @@ final class Generation {
     /** STARTING with {@code --ready exec:CMD}: the running probe's pid (0 when none), and when the next starts. */
     int checkPid;
     long nextCheck = NONE;
+    /** When it got its stop signal (a restart's, a drain's), NONE before: how long its drain took. */
+    long stopSince = NONE;
     /** The application said STOPPING=1. */
     boolean announcedStopping;
     /**

@@ -45,6 +45,7 @@ final class Restarts {
     private final Processes processes;
 
     private final Deque<RestartRequest> pending = new ArrayDeque<>();
+    private dewy.metrics.Metrics metrics = dewy.metrics.Metrics.NONE;
     private RestartRequest active;
     private Phase phase = Phase.IDLE;
     /** The generation the active request started, while it is STARTING. */
@@ -119,6 +120,10 @@ final class Restarts {
         return lastExitCode;
     }
 
+    void metrics(dewy.metrics.Metrics m) {
+        metrics = m;
+    }
+
     // ---- requests
 
     void awaitFirstRelease() {
@@ -168,6 +173,7 @@ final class Restarts {
                 active.joined.clear();
                 active = null;
                 phase = Phase.IDLE;
+                metrics.backoffEnded();
                 pending.addFirst(r);
                 pump(now);
                 return;
@@ -250,6 +256,9 @@ final class Restarts {
 
     private void launch(long now) {
         RestartRequest r = active;
+        if (phase == Phase.BACKOFF) {
+            metrics.backoffEnded();
+        }
         boolean serving = generations.anyServing();
         if (serving) {
             Optional<SpawnException> problem = spawner.checkRunnable();
@@ -263,6 +272,7 @@ final class Restarts {
         }
         if (r.reason != RestartRequest.Reason.START) {
             begun++;
+            metrics.restartBegun(r.reason.label);
         }
         Generation from = generations.newestServing();
         if (!overlapping() && !generations.isEmpty()) {
@@ -347,6 +357,7 @@ final class Restarts {
             drain.exitWith(e.exitCode(), now);
             return;
         }
+        metrics.crashed(delay / 1e9);
         Log.warn("cannot start the application; retrying after a backoff", "backoff",
                 Durations.format(Duration.ofNanos(delay)), "crashes_in_window", crashes.recent());
         RestartRequest retry = RestartRequest.of(RestartRequest.Reason.CRASH);
@@ -367,6 +378,7 @@ final class Restarts {
         g.readyMillis = clock.epochMillis();
         Log.info("generation ready", "generation", g.number, "pid", g.pid,
                 "ready_ms", (now - g.startedNanos) / 1_000_000);
+        metrics.generationReady((now - g.startedNanos) / 1e9);
         boolean ours = active != null && g == starting;
         if (ours && active.deployment != null) {
             active.deployment.deployed(); // before serving(): the scheduler's "deployed" and the notification agree
@@ -415,6 +427,7 @@ final class Restarts {
             drain.exitWith(128 + Signals.SIGABRT, now);
             return;
         }
+        metrics.crashed(delay / 1e9);
         RestartRequest crash = RestartRequest.of(RestartRequest.Reason.CRASH);
         crash.notBefore = now + delay;
         pending.addLast(crash);
@@ -564,6 +577,7 @@ final class Restarts {
             drain.exitWith(code, now);
             return;
         }
+        metrics.crashed(delay / 1e9);
         Log.warn("application exited; restarting after a backoff", "code", code,
                 "backoff", Durations.format(Duration.ofNanos(delay)), "policy", config.restart().mode().flag(),
                 "crashes_in_window", crashes.recent());

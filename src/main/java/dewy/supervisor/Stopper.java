@@ -42,6 +42,9 @@ final class Stopper {
     void stop(Generation g, int signal, long now) {
         readiness.end(g);
         g.enter(Generation.State.STOPPING, now + config.gracePeriod().toNanos());
+        if (g.stopSince == Generation.NONE) {
+            g.stopSince = now;
+        }
         askToStop(signal, s -> signal(g, s));
     }
 

@@ -56,6 +56,7 @@ public final class Supervisor {
     private final Restarts restarts;
 
     private boolean childrenLeft = true;
+    private dewy.metrics.Metrics metrics = dewy.metrics.Metrics.NONE;
     /** USR1 reloads, for systemd's notify-reload: begun, still under way, and how the last one went. */
     private int reloads;
     private int reloadsUnderWay;
@@ -129,6 +130,12 @@ public final class Supervisor {
     public void runNoApplication(boolean inPlace) {
         restarts.runNoApplication(inPlace);
         publish();
+    }
+
+    /** Where the loop counts what happens (/metrics); set before {@link #start}. */
+    public void metrics(dewy.metrics.Metrics m) {
+        metrics = m;
+        restarts.metrics(m);
     }
 
     /**
@@ -232,6 +239,7 @@ public final class Supervisor {
 
     private void onSignal(SignalInfo info) {
         int sig = info.signo();
+        metrics.signal(info.name());
         Log.debug("PID received signal", "pid", selfPid, "signal", info.name(), "sender", info.sender());
         if (Signals.SELF_GENERATED.contains(sig)
                 && (info.code() == SignalInfo.SI_KERNEL || info.sender() == selfPid)) {
@@ -386,6 +394,9 @@ public final class Supervisor {
         }
         int raw = WaitStatus.shellCode(exit.status());
         int code = config.counted(raw); // --success-exit-status: a JVM's 143 on TERM counts as 0
+        if (g.stopSince != Deadlines.NONE) {
+            metrics.generationDrained((clock.nanoTime() - g.stopSince) / 1e9, g.state() == Generation.State.KILLED);
+        }
         boolean wasStarting = g.starting();
         boolean wasServing = g.serving();
         g.exited = true;
