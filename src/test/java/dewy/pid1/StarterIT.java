@@ -497,16 +497,8 @@ class StarterIT {
     void dewyNotifiesSystemdItself() throws Exception {
         Path socket = tmp.resolve("systemd-notify.sock");
         Path received = tmp.resolve("received");
-        String receiver = "import socket, sys\n"
-                + "s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(sys.argv[1])\n"
-                + "open(sys.argv[2] + '.up', 'w').close()\n"
-                + "while True:\n"
-                + "    m = s.recv(4096).decode()\n"
-                + "    with open(sys.argv[2], 'a') as f: f.write(m.replace('\\n', '|') + '\\n')\n";
-        Process python = new ProcessBuilder("python3", "-c", receiver, socket.toString(), received.toString())
-                .inheritIO().start();
+        Process python = systemdSocket(socket, received);
         try {
-            Dewy.await("the receiver", Duration.ofSeconds(10), () -> Files.exists(Path.of(received + ".up")));
             Path file = tmp.resolve("gen");
             try (Dewy dewy = Dewy.start(Mode.SUBREAPER, tmp, Map.of("NOTIFY_SOCKET", socket.toString(),
                     "WATCHDOG_USEC", "2000000"), TestApp.command(List.of("--port", "127.0.0.1:" + freePort(),
@@ -551,16 +543,8 @@ class StarterIT {
     void aGenerationThatStopsPingingTheRelayedWatchdogIsReplaced() throws Exception {
         Path socket = tmp.resolve("systemd-notify.sock");
         Path received = tmp.resolve("received");
-        String receiver = "import socket, sys\n"
-                + "s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(sys.argv[1])\n"
-                + "open(sys.argv[2] + '.up', 'w').close()\n"
-                + "while True:\n"
-                + "    m = s.recv(4096).decode()\n"
-                + "    with open(sys.argv[2], 'a') as f: f.write(m.replace('\\n', '|') + '\\n')\n";
-        Process python = new ProcessBuilder("python3", "-c", receiver, socket.toString(), received.toString())
-                .inheritIO().start();
+        Process python = systemdSocket(socket, received);
         try {
-            Dewy.await("the receiver", Duration.ofSeconds(10), () -> Files.exists(Path.of(received + ".up")));
             Path file = tmp.resolve("gen");
             try (Dewy dewy = Dewy.start(Mode.SUBREAPER, tmp, Map.of("NOTIFY_SOCKET", socket.toString(),
                     "WATCHDOG_USEC", "1000000", "DEWY_TEST_WATCHDOG_PINGS", "4"), TestApp.command(List.of("--port",
@@ -579,6 +563,28 @@ class StarterIT {
         } finally {
             python.destroyForcibly();
         }
+    }
+
+    /**
+     * systemd's side of sd_notify: a datagram socket at {@code socket}; each datagram becomes one line of
+     * {@code received}, newlines as {@code |}. Returns once it is bound.
+     */
+    private static Process systemdSocket(Path socket, Path received) throws IOException {
+        String receiver = "import socket, sys\n"
+                + "s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(sys.argv[1])\n"
+                + "open(sys.argv[2] + '.up', 'w').close()\n"
+                + "while True:\n"
+                + "    m = s.recv(4096).decode()\n"
+                + "    with open(sys.argv[2], 'a') as f: f.write(m.replace('\\n', '|') + '\\n')\n";
+        Process python = new ProcessBuilder("python3", "-c", receiver, socket.toString(), received.toString())
+                .inheritIO().start();
+        try {
+            Dewy.await("the receiver", Duration.ofSeconds(10), () -> Files.exists(Path.of(received + ".up")));
+        } catch (RuntimeException | AssertionError e) {
+            python.destroyForcibly();
+            throw e;
+        }
+        return python;
     }
 
     /** What dewy told systemd, without the watchdog's pings. */
