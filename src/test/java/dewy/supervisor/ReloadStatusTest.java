@@ -33,9 +33,13 @@ class ReloadStatusTest {
     private final List<Status> statuses = new ArrayList<>();
 
     private Supervisor serving() {
-        Config config = Config.builder(List.of("/app")).readiness(Readiness.notifySocket())
-                .readyTimeout(Duration.ofSeconds(20)).build();
-        Supervisor s = new Supervisor(config, SOCKETS, procs, now::get, 1, Lifecycle.NONE, statuses::add);
+        return serving(SOCKETS, Config.builder(List.of("/app")).readiness(Readiness.notifySocket())
+                .readyTimeout(Duration.ofSeconds(20)).build());
+    }
+
+    /** Generation 1 ready. */
+    private Supervisor serving(Starter starter, Config config) {
+        Supervisor s = new Supervisor(config, starter, procs, now::get, 1, Lifecycle.NONE, statuses::add);
         s.start();
         s.handle(null);
         s.notified(procs.send(1, "READY=1"));
@@ -89,13 +93,8 @@ class ReloadStatusTest {
         Starter starter = new Starter(List.of(new Listener(ListenSpec.parse("127.0.0.1:8080"), 10, 3, 8080)),
                 List.of("PATH=/bin"), "/bin/sh");
         starter.relayWatchdog(usec);
-        Config config = Config.builder(List.of("/app")).readiness(Readiness.notifySocket())
-                .gracePeriod(Duration.ofSeconds(10)).build();
-        Supervisor s = new Supervisor(config, starter, procs, now::get, 1, Lifecycle.NONE, statuses::add);
-        s.start();
-        s.handle(null);
-        s.notified(procs.send(1, "READY=1"));
-        return s;
+        return serving(starter, Config.builder(List.of("/app")).readiness(Readiness.notifySocket())
+                .gracePeriod(Duration.ofSeconds(10)).build());
     }
 
     private void later(Supervisor s, Duration d) {
