@@ -64,6 +64,16 @@ for lib in /lib/x86_64-linux-gnu/libdl.so.2 /lib/x86_64-linux-gnu/libpthread.so.
   [ -e "$lib" ] && mkdir -p "$root$(dirname "$lib")" && cp -L "$lib" "$root$lib"
 done
 
+# libcrypto: dewy hashes artifacts with it (dewy.posix.Sha256); the JDK's SHA-256 under the launcher's C1-only JIT is
+# about 6 times slower (bench/artifact.sh). Nothing else in the image links it.
+for lib in /usr/lib/x86_64-linux-gnu/libcrypto.so.3 /usr/lib/aarch64-linux-gnu/libcrypto.so.3; do
+  [ -e "$lib" ] && mkdir -p "$root$(dirname "$lib")" && cp -L "$lib" "$root$lib"
+done
+[ -e "$root/usr/lib/x86_64-linux-gnu/libcrypto.so.3" ] || [ -e "$root/usr/lib/aarch64-linux-gnu/libcrypto.so.3" ] || {
+  echo "base-image: libcrypto.so.3 missing (apt-get install libssl3)" >&2
+  exit 1
+}
+
 cp /bin/busybox "$root/bin/busybox"
 for applet in $(/bin/busybox --list); do
   # GNU env stays the only env: busybox's has no --block-signal.

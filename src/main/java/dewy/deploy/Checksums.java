@@ -1,11 +1,12 @@
 package dewy.deploy;
 
+import dewy.posix.Sha256;
+import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Locale;
 import java.util.regex.Matcher;
@@ -58,21 +59,41 @@ public final class Checksums {
 
     /** The sha256 of {@code file}, lower-case hex, read in a stream. */
     public static String sha256(Path file) throws IOException {
-        MessageDigest digest = newDigest();
         byte[] buf = new byte[64 * 1024];
-        try (InputStream in = Files.newInputStream(file)) {
+        try (Sha256.Hasher hasher = Sha256.newHasher(); InputStream in = Files.newInputStream(file)) {
             for (int n = in.read(buf); n >= 0; n = in.read(buf)) {
-                digest.update(buf, 0, n);
+                hasher.update(buf, 0, n);
             }
+            return HexFormat.of().formatHex(hasher.digest());
         }
-        return HexFormat.of().formatHex(digest.digest());
     }
 
-    static MessageDigest newDigest() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("sha-256 is missing from this jvm", e); // every Java SE has it
+    /**
+     * Writes through to {@code out} and hashes what it writes: a download is verified as its bytes arrive, never read
+     * back from disk.
+     */
+    static final class HashingStream extends FilterOutputStream {
+        private final Sha256.Hasher hasher;
+
+        HashingStream(OutputStream out, Sha256.Hasher hasher) {
+            super(out);
+            this.hasher = hasher;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            out.write(b, off, len);
+            hasher.update(b, off, len);
+        }
+
+        /** The sha256 of everything written, lower-case hex. */
+        String sha256() {
+            return HexFormat.of().formatHex(hasher.digest());
         }
     }
 }

@@ -1,6 +1,8 @@
 package dewy.deploy;
 
 import dewy.log.Log;
+import dewy.posix.Sha256;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryNotEmptyException;
@@ -90,11 +92,7 @@ public final class Fetcher {
         Path part = dir.resolve(name + ".part");
         boolean done = false;
         try {
-            withRetries(() -> {
-                registry.download(artifact, part, maxBytes, timeout);
-                return null;
-            }, name);
-            String actual = Checksums.sha256(part);
+            String actual = withRetries(() -> downloadHashing(artifact, part, maxBytes, timeout), name);
             if (expected != null && !expected.equals(actual)) {
                 throw new VerificationException("checksum mismatch for " + name + ": expected " + expected + ", got "
                         + actual);
@@ -103,7 +101,7 @@ public final class Fetcher {
             writeMarker(marker, actual, checksumSource);
             done = true;
             Log.info("artifact downloaded", "tag", r.tag(), "artifact", name, "bytes", Files.size(target),
-                    "sha256", actual, "verified", expected != null);
+                    "sha256", actual, "verified", expected != null, "hashed_by", Sha256.isNative() ? "libcrypto" : "jdk");
             return target;
         } finally {
             if (!done) { // never mask the failure with a cleanup error
@@ -150,6 +148,17 @@ public final class Fetcher {
 
     private interface Attempt<T> {
         T run() throws IOException, InterruptedException;
+    }
+
+    /** Downloads {@code artifact} to {@code part} (created or truncated), hashing it as it streams in. */
+    private String downloadHashing(Asset artifact, Path part, long maxBytes, Duration timeout)
+            throws IOException, InterruptedException {
+        try (Sha256.Hasher hasher = Sha256.newHasher(); Checksums.HashingStream out = new Checksums.HashingStream(
+                new BufferedOutputStream(Files.newOutputStream(part), 64 * 1024), hasher)) {
+            registry.copy(artifact, out, maxBytes, timeout);
+            out.flush();
+            return out.sha256();
+        }
     }
 
     /** Runs {@code attempt}, again after each transient failure, waiting {@link #BACKOFF} (or what the server asks). */

@@ -117,6 +117,8 @@ class DeployContainerIT {
                     log);
             assertTrue(log.contains("msg=\"current restored\" release=" + WORKDIR + "/" + upgraded.strip()), log);
             assertFalse(log.contains("msg=deployed version=v1.2.0"), log);
+            assertTrue(log.contains(" hashed_by=libcrypto"), "the image has libcrypto for sha256 (C1 alone is slow): "
+                    + log);
             assertEquals(1, dewy.countLog("msg=\"new release\" version=v1.2.0 "), "v1.2.0 is tried once: " + log);
             Matcher after = hello(get(port));
             assertEquals(List.of("2", "v1.1.0"), List.of(after.group(2), after.group(3)), after.group());

@@ -45,7 +45,7 @@ class FetcherTest {
     }
 
     private static String sha(byte[] b) {
-        return java.util.HexFormat.of().formatHex(Checksums.newDigest().digest(b));
+        return ReleaseFixtures.sha256(b);
     }
 
     private List<String> cacheFiles() throws IOException {
@@ -72,6 +72,28 @@ class FetcherTest {
         assertEquals(p, again);
         assertEquals(requests, gh.requests().size(), "no request at all: " + gh.requests());
         assertEquals(List.of(), sleeps);
+    }
+
+    @Test
+    void theDownloadIsHashedAsItStreamsInNotReadBack() throws Exception {
+        gh.release("v1.0.0", false, false).asset(LINUX, CONTENT).checksums("checksums.txt");
+        Release r = registry.latest();
+        Path part = cache.resolve("v1.0.0").resolve(LINUX + ".part");
+        Registry rewritesThePartAfterItsBytesWereWritten = new DelegatingRegistry(registry) {
+            @Override
+            public void copy(Asset asset, java.io.OutputStream out, long maxBytes, Duration timeout)
+                    throws IOException, InterruptedException {
+                super.copy(asset, out, maxBytes, timeout);
+                if (!asset.name().equals(LINUX)) {
+                    return;
+                }
+                out.flush();
+                // a fetcher that reads the file back would hash these bytes and refuse the release
+                Files.write(part, "X".repeat(CONTENT.length).getBytes(StandardCharsets.UTF_8));
+            }
+        };
+        Path p = new Fetcher(rewritesThePartAfterItsBytesWereWritten, sleeps::add).fetch(r, cache, 1000, T, true);
+        assertTrue(Files.readString(p.resolveSibling(LINUX + ".verified")).contains("sha256=" + sha(CONTENT)));
     }
 
     @Test

@@ -189,7 +189,7 @@ class SchedulerTest {
         Registry real = Registry.parse("file://" + registry(), Map.of());
         List<Scheduler.Snapshot> seen = new ArrayList<>();
         Scheduler[] self = new Scheduler[1];
-        Registry watched = new Delegating(real) {
+        Registry watched = new DelegatingRegistry(real) {
             @Override
             public void report(String tag, ShippingReport report) {
                 seen.add(self[0].snapshot());
@@ -366,7 +366,7 @@ class SchedulerTest {
         publish("v1.0.0");
         Registry real = Registry.parse("file://" + registry(), Map.of());
         java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
-        Registry flaky = new Delegating(real) {
+        Registry flaky = new DelegatingRegistry(real) {
             @Override
             public Release latest() throws IOException, InterruptedException {
                 if (calls.incrementAndGet() <= 2) {
@@ -397,40 +397,5 @@ class SchedulerTest {
                 "backed off like any failed check");
         assertEquals(1, notes.stream().filter(n -> n.startsWith("error!: deploy check failed: java.lang.OutOfMemoryError"))
                 .count(), notes.toString());
-    }
-
-    /** {@code real} with some calls replaced: the tests' registries that fail or watch. */
-    private static class Delegating implements Registry {
-        final Registry real;
-
-        Delegating(Registry real) {
-            this.real = real;
-        }
-
-        @Override
-        public Release latest() throws IOException, InterruptedException {
-            return real.latest();
-        }
-
-        @Override
-        public void copy(Asset asset, java.io.OutputStream out, long maxBytes, Duration timeout)
-                throws IOException, InterruptedException {
-            real.copy(asset, out, maxBytes, timeout);
-        }
-
-        @Override
-        public String describe() {
-            return real.describe();
-        }
-
-        @Override
-        public Version version(String tag) {
-            return real.version(tag);
-        }
-
-        @Override
-        public void report(String tag, ShippingReport report) throws IOException, InterruptedException {
-            real.report(tag, report);
-        }
     }
 }
