@@ -256,7 +256,11 @@ final class Dewy implements AutoCloseable {
     }
 
     void awaitLog(String needle, int count, Duration timeout) {
-        await(count + " log line(s) with \"" + needle + "\"", timeout, () -> countLog(needle) >= count);
+        try {
+            await(count + " log line(s) with \"" + needle + "\"", timeout, () -> countLog(needle) >= count);
+        } catch (AssertionError e) { // what dewy said instead
+            throw new AssertionError(e.getMessage() + "; dewy " + (alive() ? "running" : "exited") + ":\n" + log(), e);
+        }
     }
 
     /** The pid (in dewy's PID namespace) of a generation, from dewy's "generation ready" line. */
