@@ -41,14 +41,9 @@ class MailNotifyIT {
     }
 
     private List<String> args(Path registry, int port, String... more) {
-        List<String> args = new ArrayList<>(List.of("--registry", "file://" + registry, "-i", "300ms",
-                "--workdir", workdir().toString(), "--port", "127.0.0.1:" + port, "--ready", "notify",
-                "--ready-timeout", "5s", "--grace-period", "10s", "--require-checksum",
-                "--before-deploy-hook", "true"));
-        args.addAll(List.of(more));
-        args.add("--");
-        args.add(workdir().resolve("current/app").toString());
-        return args;
+        List<String> flags = new ArrayList<>(List.of("--require-checksum", "--before-deploy-hook", "true"));
+        flags.addAll(List.of(more));
+        return DeployFixtures.args("file://" + registry, workdir(), port, flags.toArray(String[]::new));
     }
 
     /** A PKCS12 truststore holding {@code cert}, and the options that make dewy's JVM use it (and log class loads). */
