@@ -141,6 +141,19 @@ class MailNotifyIT {
     }
 
     @Test
+    void aBadMailUrlExits2WithOneLineWithoutThePassword() throws Exception {
+        Process p = new ProcessBuilder(Dewy.TARGET.resolve("dewy").toString(), "server", "--notifier",
+                "smtp://smtp.example.com:587/?username=" + USER + "&password=" + PASSWORD, "--", "/bin/true")
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        String err = new String(p.getErrorStream().readAllBytes());
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(2, p.exitValue(), err);
+        assertEquals(1, err.lines().count(), err);
+        assertTrue(err.contains("--notifier smtp://smtp.example.com:587: mail to address is required"), err);
+        assertFalse(err.contains("MAILSECRET"), err);
+    }
+
+    @Test
     void aDeadSmtpServerNeverDisturbsTheApplicationNorLoadsJakartaAtStartUp() throws Exception {
         int port = StarterIT.freePort();
         Path registry = Files.createDirectories(tmp.resolve("registry"));
