@@ -42,6 +42,7 @@ final class SmtpTransport {
         p.put("mail.smtp.writetimeout", ms);
         p.put("mail.smtp.localhost", ehlo);
         p.put("mail.smtp.from", from.getAddress());
+        p.put("mail.from", from.getAddress()); // the Message-ID's domain, instead of a look-up of the local host
         p.put("mail.smtp.auth", Boolean.toString(s.username() != null));
         p.put("mail.smtp.ssl.checkserveridentity", "true");
         p.put("mail.smtp.ssl.protocols", "TLSv1.3 TLSv1.2"); // Go dewy's MinVersion TLS 1.2
