@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -117,6 +118,20 @@ class MailNotifierTest {
             IOException e = refused(sink);
             assertTrue(e.getMessage().contains("certification path") || e.getMessage().contains("PKIX"),
                     e.getMessage());
+            assertEquals(0, sink.mails().size());
+        }
+    }
+
+    @Test
+    void aTrustedCertificateForAnotherHostIsRefused() throws Exception {
+        Path other = SmtpSink.selfSigned(Files.createDirectories(tmp.resolve("other")), "other.test",
+                "DNS:other.test");
+        try (SmtpSink sink = SmtpSink.start(tmp, SmtpSink.Mode.IMPLICIT, other, null)) {
+            MailNotifier n = parse("smtp://127.0.0.1:" + sink.port() + "/ops@example.com?from=dewy@example.com"
+                    + "&tls=ssl&ca=" + other, Map.of());
+            IOException e = assertThrows(IOException.class,
+                    () -> n.send(Event.info(Event.STARTED, "started", null), "web-1", TIME));
+            assertTrue(e.getMessage().contains("127.0.0.1"), e.getMessage());
             assertEquals(0, sink.mails().size());
         }
     }

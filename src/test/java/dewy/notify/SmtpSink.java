@@ -90,10 +90,15 @@ public final class SmtpSink implements AutoCloseable {
 
     /** A self-signed certificate for 127.0.0.1 and localhost: dir/cert.pem (the one to trust) and dir/key.pem. */
     public static Path selfSigned(Path dir) throws IOException, InterruptedException {
+        return selfSigned(dir, "127.0.0.1", "IP:127.0.0.1,DNS:localhost");
+    }
+
+    /** A self-signed certificate for {@code cn} and the subjectAltNames {@code san}, e.g. {@code DNS:other.test}. */
+    public static Path selfSigned(Path dir, String cn, String san) throws IOException, InterruptedException {
         Path cert = dir.resolve("cert.pem");
         Process p = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                "-keyout", dir.resolve("key.pem").toString(), "-out", cert.toString(), "-subj", "/CN=127.0.0.1",
-                "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost")
+                "-keyout", dir.resolve("key.pem").toString(), "-out", cert.toString(), "-subj", "/CN=" + cn,
+                "-addext", "subjectAltName=" + san)
                 .redirectErrorStream(true).redirectOutput(dir.resolve("openssl.out").toFile()).start();
         if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
             p.destroyForcibly();
