@@ -151,8 +151,11 @@ final class NotifierUrls {
         if (host.startsWith("[") && host.endsWith("]")) {
             host = host.substring(1, host.length() - 1);
         }
-        if (host.isEmpty() || !host.matches("[A-Za-z0-9._:-]+")) {
+        if (host.isEmpty()) {
             throw bad(u, "mail host is required (smtp://HOST:PORT/TO)");
+        }
+        if (!host.matches("[A-Za-z0-9._:-]+")) {
+            throw bad(u, "not a host name or address");
         }
         int port = SMTP_PORT;
         if (portText != null) {
@@ -212,8 +215,19 @@ final class NotifierUrls {
         if (username.isEmpty() && !password.isEmpty()) {
             throw badAs(shown, "mail username is required with a password (username= or MAIL_USERNAME)");
         }
-        MailNotifier.Tls mode = switch (tls) {
-            // Go dewy's tls=true, with Go's mail dialer's rule: port 465 is SMTPS, any other STARTTLS
+        MailNotifier.Tls mode = tlsMode(shown, tls, port);
+        SSLSocketFactory trust = ca.isEmpty() ? null : MailTrust.fromPem(shown, ca);
+        return new MailNotifier(new MailNotifier.Settings(host.toLowerCase(Locale.ROOT), port, to, from,
+                subject.isEmpty() ? MailNotifier.DEFAULT_SUBJECT : subject, username.isEmpty() ? null : username,
+                password.isEmpty() ? null : password, mode, quiet, trust, timeout));
+    }
+
+    /**
+     * {@code tls=}: Go dewy's booleans, where true is Go's mail dialer's rule (465 is SMTPS, any other port
+     * STARTTLS), or {@code starttls} or {@code ssl} for either on any port.
+     */
+    private static MailNotifier.Tls tlsMode(String shown, String tls, int port) {
+        return switch (tls) {
             case "", "true", "True", "TRUE", "t", "T", "1" -> port == SMTPS_PORT
                     ? MailNotifier.Tls.IMPLICIT : MailNotifier.Tls.STARTTLS;
             case "false", "False", "FALSE", "f", "F", "0" -> MailNotifier.Tls.PLAIN;
@@ -221,10 +235,6 @@ final class NotifierUrls {
             case "ssl" -> MailNotifier.Tls.IMPLICIT;
             default -> throw badAs(shown, "tls= wants true, false, starttls or ssl");
         };
-        SSLSocketFactory trust = ca.isEmpty() ? null : MailTrust.fromPem(shown, ca);
-        return new MailNotifier(new MailNotifier.Settings(host.toLowerCase(Locale.ROOT), port, to, from,
-                subject.isEmpty() ? MailNotifier.DEFAULT_SUBJECT : subject, username.isEmpty() ? null : username,
-                password.isEmpty() ? null : password, mode, quiet, trust, timeout));
     }
 
     /** local@domain, one address without a display name: what a notifier's From and To need. */

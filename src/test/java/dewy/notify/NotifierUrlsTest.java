@@ -203,6 +203,8 @@ class NotifierUrlsTest {
         String q = "?username=u@example.com&password=MAILSECRET";
         assertEquals("--notifier smtp://:587: mail host is required (smtp://HOST:PORT/TO)",
                 error("smtp://:587/to@example.com" + q, Map.of()));
+        assertEquals("--notifier smtp://h%20x: not a host name or address", error("smtp://h%20x/to@example.com" + q,
+                Map.of()));
         assertEquals("--notifier smtp://h:x1: invalid port: x1", error("smtp://h:x1/to@example.com" + q, Map.of()));
         assertEquals("--notifier smtp://h:70000: invalid port: 70000", error("smtp://h:70000/to@example.com" + q, Map.of()));
         assertEquals("--notifier smtp://h:587: mail to address is required (smtp://HOST:PORT/TO)",
