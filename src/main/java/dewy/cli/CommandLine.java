@@ -90,9 +90,10 @@ public final class CommandLine {
             new Option("max-artifact-size", null, "SIZE", "1GiB", "largest download: 500MiB, 2GiB, 1048576"),
             new Option("download-timeout", null, "DURATION", "10m", "longest a download may take"),
             new Option("notifier", null, "URL", "none",
-                    "also tell people (repeatable): slack://CHANNEL?title=T (SLACK_TOKEN), webhook+https://URL"),
+                    "also tell people (repeatable): slack://CHANNEL?title=T (SLACK_TOKEN), webhook+https://URL, "
+                            + "smtp://HOST:PORT/TO (MAIL_USERNAME, MAIL_PASSWORD, MAIL_FROM)"),
             new Option("keep-tokens", null, null, "false",
-                    "pass GITHUB_TOKEN, GH_TOKEN and SLACK_TOKEN on to the application and its readiness checks "
+                    "pass GITHUB_TOKEN, GH_TOKEN, SLACK_TOKEN and MAIL_* on to the application and its readiness checks "
                             + "(deploy hooks always get them)"));
 
     /** Options that may be given more than once; their values add up (comma lists, space lists for URLs). */

@@ -27,8 +27,9 @@ import java.util.List;
  * @param successExitStatus exit statuses that count as 0 for dewy's own exit status and the crash policy
  *                      ({@code --success-exit-status 143}: a JVM stopped by TERM; tini's -e, systemd's
  *                      SuccessExitStatus=)
- * @param keepTokens    GITHUB_TOKEN, GH_TOKEN and SLACK_TOKEN stay in the environment of the generations and their
- *                      readiness checks ({@code --keep-tokens}); deploy hooks get them either way
+ * @param keepTokens    GITHUB_TOKEN, GH_TOKEN, SLACK_TOKEN and MAIL_USERNAME, MAIL_PASSWORD, MAIL_FROM stay in the
+ *                      environment of the generations and their readiness checks ({@code --keep-tokens}); deploy
+ *                      hooks get them either way
  */
 public record Config(Log.Level logLevel, Log.Format logFormat, Duration gracePeriod, int stopSignal,
                      List<String> command, List<ListenSpec> ports, int backlog, Readiness readiness,

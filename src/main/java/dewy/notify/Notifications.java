@@ -96,6 +96,8 @@ public final class Notifications implements Notices, AutoCloseable {
                 s.addAll(slack.secrets());
             } else if (n instanceof WebhookNotifier webhook) {
                 s.addAll(webhook.secrets());
+            } else if (n instanceof MailNotifier mail) {
+                s.addAll(mail.secrets());
             }
         }
         s.sort((a, b) -> b.length() - a.length()); // longest first: a full URL before its path
@@ -104,7 +106,7 @@ public final class Notifications implements Notices, AutoCloseable {
 
     /**
      * Parses the {@code --notifier} URLs (repeatable) with the environment ({@code SLACK_TOKEN},
-     * {@code SLACK_API_URL}, {@code HOSTNAME}). An empty list is valid: events are only logged.
+     * {@code SLACK_API_URL}, {@code MAIL_USERNAME}, {@code MAIL_PASSWORD}, {@code MAIL_FROM}, {@code HOSTNAME}). An empty list is valid: events are only logged.
      *
      * @throws IllegalArgumentException one line, naming the URL by scheme and host only, for a bad URL or a missing
      *     {@code SLACK_TOKEN}

@@ -4,8 +4,12 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import javax.net.ssl.SSLSocketFactory;
 
 /**
  * Parses one {@code --notifier} URL. Error messages quote the URL only as {@link #safeForm}: scheme and host, never
@@ -14,6 +18,10 @@ import java.util.Map;
 final class NotifierUrls {
     private static final String SLACK = "slack://";
     private static final String WEBHOOK = "webhook+";
+    private static final String SMTP = "smtp://";
+    private static final String MAIL = "mail://";
+    static final int SMTP_PORT = 587;
+    static final int SMTPS_PORT = 465;
 
     private NotifierUrls() {
     }
@@ -30,7 +38,10 @@ final class NotifierUrls {
         if (lower.startsWith(WEBHOOK)) {
             return webhook(u, http);
         }
-        throw bad(u, "unknown scheme (use slack://CHANNEL or webhook+https://URL)");
+        if (lower.startsWith(SMTP) || lower.startsWith(MAIL)) {
+            return mail(u, env, http.timeout());
+        }
+        throw bad(u, "unknown scheme (use slack://CHANNEL, webhook+https://URL or smtp://HOST:PORT/TO)");
     }
 
     private static Notifier slack(String u, Map<String, String> env, Http http) {
@@ -49,21 +60,15 @@ final class NotifierUrls {
         String link = null;
         boolean thread = false;
         boolean quiet = false;
-        if (q >= 0) {
-            for (String pair : rest.substring(q + 1).split("&")) {
-                if (pair.isEmpty()) {
-                    continue;
-                }
-                int eq = pair.indexOf('=');
-                String key = eq < 0 ? pair : pair.substring(0, eq);
-                String value = eq < 0 ? "" : decode(shown, pair.substring(eq + 1));
-                switch (key) {
-                    case "title" -> title = value.isBlank() ? "dewy" : value;
-                    case "url" -> link = checkLink(shown, value);
-                    case "thread" -> thread = bool(shown, key, value);
-                    case "quiet" -> quiet = bool(shown, key, value);
-                    default -> throw badAs(shown, "unknown parameter " + key + " (use title, url, thread, quiet)");
-                }
+        for (String[] kv : params(shown, q < 0 ? "" : rest.substring(q + 1))) {
+            String key = kv[0];
+            String value = kv[1];
+            switch (key) {
+                case "title" -> title = value.isBlank() ? "dewy" : value;
+                case "url" -> link = checkLink(shown, value);
+                case "thread" -> thread = bool(shown, key, value);
+                case "quiet" -> quiet = bool(shown, key, value);
+                default -> throw badAs(shown, "unknown parameter " + key + " (use title, url, thread, quiet)");
             }
         }
         String token = env.get("SLACK_TOKEN");
@@ -83,6 +88,19 @@ final class NotifierUrls {
             }
         }
         return new SlackNotifier(http, api, token.strip(), channel, title, link, thread, quiet);
+    }
+
+    /** A query's {@code key=value} pairs in order, values percent-decoded; empty pairs skipped. */
+    private static List<String[]> params(String shown, String query) {
+        List<String[]> l = new ArrayList<>();
+        for (String pair : query.split("&")) {
+            if (!pair.isEmpty()) {
+                int eq = pair.indexOf('=');
+                l.add(new String[] {eq < 0 ? pair : pair.substring(0, eq),
+                        eq < 0 ? "" : decode(shown, pair.substring(eq + 1))});
+            }
+        }
+        return l;
     }
 
     private static boolean bool(String shown, String key, String value) {
@@ -108,6 +126,120 @@ final class NotifierUrls {
             throw bad(u, "the webhook URL has no host");
         }
         return new WebhookNotifier(http, target);
+    }
+
+    /**
+     * {@code smtp://HOST[:PORT]/TO?from=&subject=&username=&password=&tls=&quiet=&ca=}, Go dewy's URL. Every error
+     * names the URL by scheme, host and port only: the query holds the password.
+     */
+    private static Notifier mail(String u, Map<String, String> env, Duration timeout) {
+        String rest = u.substring(u.indexOf("://") + 3);
+        int q = rest.indexOf('?');
+        String beforeQuery = q < 0 ? rest : rest.substring(0, q);
+        int slash = beforeQuery.indexOf('/');
+        String authority = slash < 0 ? beforeQuery : beforeQuery.substring(0, slash);
+        if (authority.contains("@")) {
+            throw bad(u, "no user info in the host: use username= and password= (or MAIL_USERNAME, MAIL_PASSWORD)");
+        }
+        String host = authority;
+        String portText = null;
+        int colon = authority.lastIndexOf(':');
+        if (colon >= 0 && colon > authority.lastIndexOf(']')) {
+            host = authority.substring(0, colon);
+            portText = authority.substring(colon + 1);
+        }
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        if (host.isEmpty()) {
+            throw bad(u, "mail host is required (smtp://HOST:PORT/TO)");
+        }
+        if (!host.matches("[A-Za-z0-9._:-]+")) {
+            throw bad(u, "not a host name or address");
+        }
+        int port = SMTP_PORT;
+        if (portText != null) {
+            port = portText.matches("[0-9]{1,5}") ? Integer.parseInt(portText) : 0;
+            if (port < 1 || port > 65535) {
+                throw bad(u, "invalid port: " + portText);
+            }
+        }
+        String shown = safeForm(u);
+        String to = slash < 0 ? "" : decode(shown, beforeQuery.substring(slash + 1));
+        String from = "";
+        String subject = "";
+        String username = "";
+        String password = "";
+        String tls = "";
+        String ca = "";
+        boolean quiet = false;
+        for (String[] kv : params(shown, q < 0 ? "" : rest.substring(q + 1))) {
+            String key = kv[0];
+            String value = kv[1];
+            switch (key) {
+                case "from" -> from = value.strip();
+                case "subject" -> subject = value.strip();
+                case "username" -> username = value.strip();
+                case "password" -> password = value;
+                case "tls" -> tls = value.strip();
+                case "quiet" -> quiet = bool(shown, key, value);
+                case "ca" -> ca = value.strip();
+                default -> throw badAs(shown, "unknown parameter " + key
+                        + " (use from, subject, username, password, tls, quiet, ca)");
+            }
+        }
+        // Go dewy's fallbacks: the URL first, then MAIL_USERNAME, MAIL_PASSWORD, MAIL_FROM; from is the username last
+        username = username.isEmpty() ? env.getOrDefault("MAIL_USERNAME", "").strip() : username;
+        password = password.isEmpty() ? env.getOrDefault("MAIL_PASSWORD", "") : password;
+        from = from.isEmpty() ? env.getOrDefault("MAIL_FROM", "").strip() : from;
+        if (from.isEmpty()) {
+            from = username;
+        }
+        if (to.isEmpty()) {
+            throw badAs(shown, "mail to address is required (smtp://HOST:PORT/TO)");
+        }
+        for (String one : to.split(",", -1)) {
+            if (!isAddress(one.strip())) {
+                throw badAs(shown, "not a mail address: " + one.strip());
+            }
+        }
+        if (from.isEmpty()) {
+            throw badAs(shown, "mail from address is required (from=, MAIL_FROM, or a username that is an address)");
+        }
+        if (!isAddress(from)) {
+            throw badAs(shown, "from is not a mail address: " + from);
+        }
+        if (!username.isEmpty() && password.isEmpty()) {
+            throw badAs(shown, "mail password is required with a username (password= or MAIL_PASSWORD)");
+        }
+        if (username.isEmpty() && !password.isEmpty()) {
+            throw badAs(shown, "mail username is required with a password (username= or MAIL_USERNAME)");
+        }
+        MailNotifier.Tls mode = tlsMode(shown, tls, port);
+        SSLSocketFactory trust = ca.isEmpty() ? null : MailTrust.fromPem(shown, ca);
+        return new MailNotifier(new MailNotifier.Settings(host.toLowerCase(Locale.ROOT), port, to, from,
+                subject.isEmpty() ? MailNotifier.DEFAULT_SUBJECT : subject, username.isEmpty() ? null : username,
+                password.isEmpty() ? null : password, mode, quiet, trust, timeout));
+    }
+
+    /**
+     * {@code tls=}: Go dewy's booleans, where true is Go's mail dialer's rule (465 is SMTPS, any other port
+     * STARTTLS), or {@code starttls} or {@code ssl} for either on any port.
+     */
+    private static MailNotifier.Tls tlsMode(String shown, String tls, int port) {
+        return switch (tls) {
+            case "", "true", "True", "TRUE", "t", "T", "1" -> port == SMTPS_PORT
+                    ? MailNotifier.Tls.IMPLICIT : MailNotifier.Tls.STARTTLS;
+            case "false", "False", "FALSE", "f", "F", "0" -> MailNotifier.Tls.PLAIN;
+            case "starttls" -> MailNotifier.Tls.STARTTLS;
+            case "ssl" -> MailNotifier.Tls.IMPLICIT;
+            default -> throw badAs(shown, "tls= wants true, false, starttls or ssl");
+        };
+    }
+
+    /** local@domain, one address without a display name: what a notifier's From and To need. */
+    private static boolean isAddress(String s) {
+        return s.matches("[^@\\s<>,;\"()\\[\\]]+@[A-Za-z0-9.\\[\\]:-]+");
     }
 
     private static String checkLink(String shown, String link) {
@@ -139,7 +271,7 @@ final class NotifierUrls {
         return badAs(safeForm(url), why);
     }
 
-    private static IllegalArgumentException badAs(String shown, String why) {
+    static IllegalArgumentException badAs(String shown, String why) {
         return new IllegalArgumentException("--notifier " + shown + ": " + why);
     }
 

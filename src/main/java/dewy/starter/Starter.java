@@ -19,11 +19,12 @@ public final class Starter {
             "WATCHDOG_USEC", "WATCHDOG_PID", "SERVER_STARTER_PORT", "SERVER_STARTER_GENERATION");
     static final String LISTEN_PID_SCRIPT = "LISTEN_PID=$$; export LISTEN_PID; exec \"$@\"";
     /**
-     * Credentials dewy itself reads (the GitHub registry, the Slack notifier) and the application has no use for:
-     * not passed to generations and their readiness checks unless {@code --keep-tokens}. Deploy hooks, the
+     * Credentials dewy itself reads (the GitHub registry, the Slack and mail notifiers) and the application has no
+     * use for: not passed to generations and their readiness checks unless {@code --keep-tokens}. Deploy hooks, the
      * operator's own machinery, get them.
      */
-    public static final List<String> TOKENS = List.of("GITHUB_TOKEN", "GH_TOKEN", "SLACK_TOKEN");
+    public static final List<String> TOKENS = List.of("GITHUB_TOKEN", "GH_TOKEN", "SLACK_TOKEN",
+            "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_FROM");
 
     /** argv, environment, and descriptors: {@code from[i]} (dewy's) becomes {@code to[i]} (the application's). */
     public record Launch(List<String> argv, List<String> env, int[] from, int[] to) {

@@ -25,7 +25,7 @@ class NotifierUrlsTest {
 
     @Test
     void unknownScheme() {
-        assertEquals("--notifier foo://x: unknown scheme (use slack://CHANNEL or webhook+https://URL)",
+        assertEquals("--notifier foo://x: unknown scheme (use slack://CHANNEL, webhook+https://URL or smtp://HOST:PORT/TO)",
                 error("foo://x", ENV));
     }
 
@@ -33,7 +33,7 @@ class NotifierUrlsTest {
     void unknownSchemeNeverQuotesThePath() {
         // The likely typos around a Slack incoming webhook: its path is the secret.
         String m = error("https://hooks.slack.com/services/T000/B000/HOOKSECRET", ENV);
-        assertEquals("--notifier https://hooks.slack.com: unknown scheme (use slack://CHANNEL or webhook+https://URL)", m);
+        assertEquals("--notifier https://hooks.slack.com: unknown scheme (use slack://CHANNEL, webhook+https://URL or smtp://HOST:PORT/TO)", m);
         m = error("webhook:https://hooks.slack.com/services/T000/B000/HOOKSECRET", ENV);
         assertFalse(m.contains("HOOKSECRET"), m);
         m = error("hooks.slack.com/services/T000/B000/HOOKSECRET", ENV);
@@ -132,6 +132,110 @@ class NotifierUrlsTest {
     void emptyListIsValid() {
         try (Notifications n = Notifications.create(List.of(), Map.of())) {
             assertEquals(List.of(), n.describe());
+        }
+    }
+
+    private static MailNotifier.Settings mail(String url, Map<String, String> env) {
+        Notifier n = NotifierUrls.parse(url, env, new Http(Duration.ofSeconds(3)));
+        return assertInstanceOf(MailNotifier.class, n).settings();
+    }
+
+    @Test
+    void mailTakesGoDewysUrl() {
+        MailNotifier.Settings s = mail("smtp://smtp.gmail.com:587/recipient@example.com?username=sender@gmail.com"
+                + "&password=MAILSECRET&from=from@gmail.com&subject=Test+Subject&tls=true", Map.of());
+        assertEquals("smtp.gmail.com", s.host());
+        assertEquals(587, s.port());
+        assertEquals("recipient@example.com", s.to());
+        assertEquals("from@gmail.com", s.from());
+        assertEquals("Test Subject", s.subject());
+        assertEquals("sender@gmail.com", s.username());
+        assertEquals("MAILSECRET", s.password());
+        assertEquals(MailNotifier.Tls.STARTTLS, s.tls());
+        assertFalse(s.quiet());
+        assertNull(s.trust());
+        assertEquals(Duration.ofSeconds(3), s.timeout());
+        assertFalse(s.toString().contains("MAILSECRET"), s.toString());
+
+        s = mail("mail://Mail.Example.com/ops@example.com?from=dewy@example.com&quiet=1", Map.of());
+        assertEquals("mail.example.com", s.host());
+        assertEquals(587, s.port(), "Go dewy's default port");
+        assertEquals("Dewy Notification", s.subject());
+        assertNull(s.username());
+        assertNull(s.password());
+        assertTrue(s.quiet());
+    }
+
+    @Test
+    void mailFallsBackOnTheEnvironmentAndFromOnTheUsername() {
+        Map<String, String> env = Map.of("MAIL_USERNAME", "env@example.com", "MAIL_PASSWORD", "envMAILSECRET",
+                "MAIL_FROM", "envfrom@example.com");
+        MailNotifier.Settings s = mail("smtp://smtp.example.com:25/to@example.com", env);
+        assertEquals(25, s.port());
+        assertEquals("env@example.com", s.username());
+        assertEquals("envMAILSECRET", s.password());
+        assertEquals("envfrom@example.com", s.from());
+        s = mail("smtp://smtp.example.com:25/to@example.com?username=url@example.com&password=p&from=f@example.com", env);
+        assertEquals("url@example.com", s.username(), "the URL wins over the environment");
+        assertEquals("p", s.password());
+        assertEquals("f@example.com", s.from());
+        s = mail("smtp://smtp.example.com/to@example.com?username=user@example.com&password=p", Map.of());
+        assertEquals("user@example.com", s.from());
+        s = mail("smtp://smtp.example.com/a@example.com,b@example.com?password=p%26q%3D", Map.of("MAIL_USERNAME", "u@x"));
+        assertEquals("a@example.com,b@example.com", s.to());
+        assertEquals("p&q=", s.password(), "percent-decoded");
+    }
+
+    @Test
+    void mailTlsModes() {
+        String to = "/to@example.com?from=f@example.com";
+        assertEquals(MailNotifier.Tls.STARTTLS, mail("smtp://h:587" + to, Map.of()).tls());
+        assertEquals(MailNotifier.Tls.IMPLICIT, mail("smtp://h:465" + to, Map.of()).tls(), "Go's dialer: 465 is SMTPS");
+        assertEquals(MailNotifier.Tls.IMPLICIT, mail("smtp://h:465" + to + "&tls=true", Map.of()).tls());
+        assertEquals(MailNotifier.Tls.STARTTLS, mail("smtp://h:465" + to + "&tls=starttls", Map.of()).tls());
+        assertEquals(MailNotifier.Tls.IMPLICIT, mail("smtp://h:2465" + to + "&tls=ssl", Map.of()).tls());
+        assertEquals(MailNotifier.Tls.PLAIN, mail("smtp://h:25" + to + "&tls=false", Map.of()).tls());
+        assertEquals(MailNotifier.Tls.PLAIN, mail("smtp://h:465" + to + "&tls=0", Map.of()).tls());
+    }
+
+    @Test
+    void mailErrorsAreOneLineWithoutThePassword() {
+        String q = "?username=u@example.com&password=MAILSECRET";
+        assertEquals("--notifier smtp://:587: mail host is required (smtp://HOST:PORT/TO)",
+                error("smtp://:587/to@example.com" + q, Map.of()));
+        assertEquals("--notifier smtp://h%20x: not a host name or address", error("smtp://h%20x/to@example.com" + q,
+                Map.of()));
+        assertEquals("--notifier smtp://h:x1: invalid port: x1", error("smtp://h:x1/to@example.com" + q, Map.of()));
+        assertEquals("--notifier smtp://h:70000: invalid port: 70000", error("smtp://h:70000/to@example.com" + q, Map.of()));
+        assertEquals("--notifier smtp://h:587: mail to address is required (smtp://HOST:PORT/TO)",
+                error("smtp://h:587/" + q, Map.of()));
+        assertEquals("--notifier smtp://h:587: not a mail address: to", error("smtp://h:587/to" + q, Map.of()));
+        assertEquals("--notifier smtp://h: mail from address is required (from=, MAIL_FROM, or a username that is an "
+                + "address)", error("smtp://h/to@example.com?password=MAILSECRET&username=", Map.of()));
+        assertEquals("--notifier smtp://h: mail password is required with a username (password= or MAIL_PASSWORD)",
+                error("smtp://h/to@example.com?username=u@example.com", Map.of()));
+        assertEquals("--notifier smtp://h: mail username is required with a password (username= or MAIL_USERNAME)",
+                error("smtp://h/to@example.com?from=f@example.com", Map.of("MAIL_PASSWORD", "MAILSECRET")));
+        assertEquals("--notifier smtp://h: unknown parameter pass (use from, subject, username, password, tls, quiet, "
+                + "ca)", error("smtp://h/to@example.com?pass=MAILSECRET", Map.of()));
+        assertEquals("--notifier smtp://h: tls= wants true, false, starttls or ssl",
+                error("smtp://h/to@example.com" + q + "&tls=yes", Map.of()));
+        assertEquals("--notifier mail://h:25: no user info in the host: use username= and password= (or MAIL_USERNAME, "
+                + "MAIL_PASSWORD)", error("mail://u:MAILSECRET@h:25/to@example.com", Map.of()));
+        assertEquals("--notifier smtp://h: ca: cannot read PEM certificates from /nonexistent/ca.pem",
+                error("smtp://h/to@example.com" + q + "&ca=/nonexistent/ca.pem", Map.of()));
+        assertEquals("--notifier smtp://h: bad percent escape", error("smtp://h/to@example.com?password=MAILSECRET%zz",
+                Map.of()));
+    }
+
+    @Test
+    void mailDescribesHostPortAndRecipient() {
+        try (Notifications n = Notifications.create(List.of("smtp://Smtp.Example.com/ops@example.com"
+                + "?username=u@example.com&password=MAILSECRET", "mail://h:465/a@example.com?from=f@example.com"),
+                Map.of())) {
+            assertEquals(List.of("smtp://smtp.example.com:587/ops@example.com", "smtp://h:465/a@example.com"),
+                    n.describe());
+            assertFalse(n.toString().contains("MAILSECRET"), n.toString());
         }
     }
 }

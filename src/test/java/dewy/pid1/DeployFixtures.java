@@ -9,6 +9,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 /** What the deploy process tests share: a file:// registry, the example app's answers, the current link. */
@@ -16,6 +18,20 @@ final class DeployFixtures {
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     private DeployFixtures() {
+    }
+
+    /**
+     * {@code dewy server} flags for a deploy test: {@code registry} polled every 300 ms into {@code workdir}, the
+     * example app on 127.0.0.1:port with notify readiness, then {@code more}, then {@code -- workdir/current/app}.
+     */
+    static List<String> args(String registry, Path workdir, int port, String... more) {
+        List<String> args = new ArrayList<>(List.of("--registry", registry, "-i", "300ms",
+                "--workdir", workdir.toString(), "--port", "127.0.0.1:" + port, "--ready", "notify",
+                "--ready-timeout", "5s", "--grace-period", "10s"));
+        args.addAll(List.of(more));
+        args.add("--");
+        args.add(workdir.resolve("current/app").toString());
+        return args;
     }
 
     /** GET / on 127.0.0.1:port: the example app's "pid=... version=..." answer, or why it was unreachable. */

@@ -47,13 +47,7 @@ class DeployIT {
     }
 
     private List<String> args(String registry, int port, String... more) {
-        List<String> args = new ArrayList<>(List.of("--registry", registry, "-i", "300ms",
-                "--workdir", workdir().toString(), "--port", "127.0.0.1:" + port, "--ready", "notify",
-                "--ready-timeout", "5s", "--grace-period", "10s"));
-        args.addAll(List.of(more));
-        args.add("--");
-        args.add(workdir().resolve("current/app").toString());
-        return args;
+        return DeployFixtures.args(registry, workdir(), port, more);
     }
 
     private Dewy start(Map<String, String> env, List<String> args) throws IOException {

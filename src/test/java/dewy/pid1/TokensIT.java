@@ -17,13 +17,14 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * GITHUB_TOKEN, GH_TOKEN and SLACK_TOKEN are dewy's (the registry, Slack): the application and its readiness checks
- * do not get them unless --keep-tokens (or DEWY_KEEP_TOKENS) says so; deploy hooks, the operator's machinery,
- * always do. Seen in the hook's and the check's own `env` and in the application's /proc/PID/environ.
+ * GITHUB_TOKEN, GH_TOKEN, SLACK_TOKEN and MAIL_USERNAME, MAIL_PASSWORD, MAIL_FROM are dewy's (the registry, Slack,
+ * mail): the application and its readiness checks do not get them unless --keep-tokens (or DEWY_KEEP_TOKENS) says
+ * so; deploy hooks, the operator's machinery, always do. Seen in the hook's and the check's own `env` and in the application's /proc/PID/environ.
  */
 class TokensIT {
     private static final Map<String, String> TOKENS = Map.of("GITHUB_TOKEN", "ghp-secret-1", "GH_TOKEN",
-            "gho-secret-2", "SLACK_TOKEN", "xoxb-secret-3");
+            "gho-secret-2", "SLACK_TOKEN", "xoxb-secret-3", "MAIL_USERNAME", "mail-user-4", "MAIL_PASSWORD",
+            "mail-secret-5", "MAIL_FROM", "dewy@example.com");
 
     @TempDir
     Path tmp;
