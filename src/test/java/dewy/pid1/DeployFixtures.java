@@ -9,6 +9,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 /** What the deploy process tests share: a file:// registry, the example app's answers, the current link. */
@@ -16,6 +18,29 @@ final class DeployFixtures {
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     private DeployFixtures() {
+    }
+
+    /**
+     * dewy's flags for a deploy test: {@code registry} checked every 300 ms into {@code workdir}, the example app on
+     * {@code port} with READY=1, then {@code more}, then the command {@code WORKDIR/current/app}.
+     */
+    static List<String> deployArgs(Path workdir, String registry, int port, String... more) {
+        List<String> args = new ArrayList<>(List.of("--registry", registry, "-i", "300ms",
+                "--workdir", workdir.toString(), "--port", "127.0.0.1:" + port, "--ready", "notify",
+                "--ready-timeout", "5s", "--grace-period", "10s"));
+        args.addAll(List.of(more));
+        args.add("--");
+        args.add(workdir.resolve("current/app").toString());
+        return args;
+    }
+
+    /** A workdir from an earlier run: v1.0.0 is current, and dewy starts it at once. */
+    static void earlierRun(Path workdir) throws IOException {
+        Path release = workdir.resolve("releases/v1.0.0_20260101T000000Z");
+        Files.createDirectories(release);
+        Files.writeString(release.resolve("app"), dewy.deploy.ReleaseFixtures.appScript("v1.0.0"));
+        release.resolve("app").toFile().setExecutable(true);
+        Files.createSymbolicLink(workdir.resolve("current"), Path.of("releases/v1.0.0_20260101T000000Z"));
     }
 
     /** GET / on 127.0.0.1:port: the example app's "pid=... version=..." answer, or why it was unreachable. */

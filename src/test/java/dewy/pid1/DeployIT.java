@@ -47,13 +47,7 @@ class DeployIT {
     }
 
     private List<String> args(String registry, int port, String... more) {
-        List<String> args = new ArrayList<>(List.of("--registry", registry, "-i", "300ms",
-                "--workdir", workdir().toString(), "--port", "127.0.0.1:" + port, "--ready", "notify",
-                "--ready-timeout", "5s", "--grace-period", "10s"));
-        args.addAll(List.of(more));
-        args.add("--");
-        args.add(workdir().resolve("current/app").toString());
-        return args;
+        return DeployFixtures.deployArgs(workdir(), registry, port, more);
     }
 
     private Dewy start(Map<String, String> env, List<String> args) throws IOException {
@@ -66,11 +60,7 @@ class DeployIT {
 
     /** A workdir from an earlier run: v1.0.0 is current, and dewy starts it at once. */
     private void earlierRun() throws IOException {
-        Path release = workdir().resolve("releases/v1.0.0_20260101T000000Z");
-        Files.createDirectories(release);
-        Files.writeString(release.resolve("app"), ReleaseFixtures.appScript("v1.0.0"));
-        release.resolve("app").toFile().setExecutable(true);
-        Files.createSymbolicLink(workdir().resolve("current"), Path.of("releases/v1.0.0_20260101T000000Z"));
+        DeployFixtures.earlierRun(workdir());
     }
 
     private List<String> releaseDirs() throws IOException {

@@ -13,11 +13,9 @@ import dewy.deploy.S3Proxy;
 import dewy.pid1.Dewy.Mode;
 import dewy.pid1.HttpLoad.Target;
 import dewy.posix.Signals;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -57,13 +55,7 @@ class S3DeployIT {
     }
 
     private List<String> args(String registry, int port, String... more) {
-        List<String> args = new ArrayList<>(List.of("--registry", registry, "-i", "300ms",
-                "--workdir", workdir().toString(), "--port", "127.0.0.1:" + port, "--ready", "notify",
-                "--ready-timeout", "5s", "--grace-period", "10s"));
-        args.addAll(List.of(more));
-        args.add("--");
-        args.add(workdir().resolve("current/app").toString());
-        return args;
+        return DeployFixtures.deployArgs(workdir(), registry, port, more);
     }
 
     private void publish(String bucket, String prefix, String tag) {
@@ -138,18 +130,9 @@ class S3DeployIT {
         }
     }
 
-    /** A workdir from an earlier run: v1.0.0 is current, and dewy starts it at once. */
-    private void earlierRun() throws IOException {
-        Path release = workdir().resolve("releases/v1.0.0_20260101T000000Z");
-        Files.createDirectories(release);
-        Files.writeString(release.resolve("app"), ReleaseFixtures.appScript("v1.0.0"));
-        release.resolve("app").toFile().setExecutable(true);
-        Files.createSymbolicLink(workdir().resolve("current"), Path.of("releases/v1.0.0_20260101T000000Z"));
-    }
-
     @Test
     void aMissingBucketIsOneClearErrorNotifiedOnceAndTheAppServesOn() throws Exception {
-        earlierRun();
+        DeployFixtures.earlierRun(workdir());
         int port = StarterIT.freePort();
         try (NotifyReceiver hooks = new NotifyReceiver();
              Dewy dewy = Dewy.start(Mode.PID1, tmp, s3.env(), args(s3.url("no-such-bucket", "app"), port,
@@ -170,7 +153,7 @@ class S3DeployIT {
     void refusedCredentialsAreOneClearErrorNotifiedOnceWithoutTheSecret() throws Exception {
         s3.createBucket("locked");
         publish("locked", "app/", "v1.1.0");
-        earlierRun();
+        DeployFixtures.earlierRun(workdir());
         int port = StarterIT.freePort();
         String wrong = "wrong-secret-key-never-printed-7";
         Map<String, String> env = new HashMap<>(s3.env());
