@@ -124,14 +124,14 @@ public final class S3Proxy implements AutoCloseable {
     }
 
     /**
-     * A release as Go dewy's users upload one: the artifact, then (when {@code checksums} is not null) the checksum
-     * file beside it. The folder appears with its first object.
+     * A release as README says to upload one: the checksum file (when {@code checksums} is not null) first, the
+     * artifact last. S3 has no rename: the folder appears with its first object.
      */
     public void publish(String bucket, String prefix, String tag, String artifact, byte[] bytes, byte[] checksums) {
-        put(bucket, prefix + tag + "/" + artifact, bytes);
         if (checksums != null) {
             put(bucket, prefix + tag + "/checksums.txt", checksums);
         }
+        put(bucket, prefix + tag + "/" + artifact, bytes);
     }
 
     /** The keys under {@code prefix}, every page read. */
