@@ -167,8 +167,7 @@ final class S3Store implements ObjectStore {
     public List<String> folders(String prefix) throws IOException, InterruptedException {
         List<String> folders = new ArrayList<>();
         try {
-            for (ListObjectsV2Response page : client().listObjectsV2Paginator(ListObjectsV2Request.builder()
-                    .bucket(bucket).prefix(prefix).delimiter("/").build())) {
+            for (ListObjectsV2Response page : pages(prefix)) {
                 for (CommonPrefix p : page.commonPrefixes()) {
                     folders.add(p.prefix());
                 }
@@ -183,8 +182,7 @@ final class S3Store implements ObjectStore {
     public List<StoredObject> objects(String folder) throws IOException, InterruptedException {
         List<StoredObject> objects = new ArrayList<>();
         try {
-            for (ListObjectsV2Response page : client().listObjectsV2Paginator(ListObjectsV2Request.builder()
-                    .bucket(bucket).prefix(folder).delimiter("/").build())) {
+            for (ListObjectsV2Response page : pages(folder)) {
                 for (S3Object o : page.contents()) {
                     if (!o.key().equals(folder)) {
                         objects.add(new StoredObject(o.key(), o.size() == null ? -1 : o.size()));
@@ -195,6 +193,12 @@ final class S3Store implements ObjectStore {
             throw failure("listing " + folder, e);
         }
         return objects;
+    }
+
+    /** Every page of what is right under {@code prefix} (delimiter {@code /}); each page is fetched as it is read. */
+    private Iterable<ListObjectsV2Response> pages(String prefix) {
+        return client().listObjectsV2Paginator(ListObjectsV2Request.builder().bucket(bucket).prefix(prefix)
+                .delimiter("/").build());
     }
 
     @Override
