@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What the s3:// registry costs (the AWS SDK for Java v2 in dewy.jar, loaded only for an s3:// URL):
 #  1. start-up without it: `dewy server -- /bin/true`, whole process, this build against a build of BASE_REV (the
-#     same tree before the SDK was added), RUNS interleaved runs each; medians and p90;
+#     same tree before the SDK was added), RUNS interleaved runs each; medians and p90. Then, in this build, fork to
+#     the application's exec with `--registry s3://...` and with `--registry file://...`, a release already current;
 #  2. bench/deploy.sh with REGISTRIES=file,s3: publish to serving and dewy's own part for s3:// (S3Proxy on
 #     127.0.0.1) beside file://, and the RSS of a dewy that deployed from s3:// beside one that did from file://.
 # Writes bench/results/s3-startup.md and bench/results/s3-deploy.md (both printed on stdout).
@@ -18,7 +19,7 @@ quick=0
 for a in "$@"; do
   case $a in
     --quick) quick=1 ;;
-    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "s3.sh: unknown argument $a (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -69,6 +70,39 @@ print("|---|---:|---:|---:|---:|")
 for name, _ in variants:
     v = times[name]
     print(f"| {name} | {jar[name]:.1f} MiB | {statistics.median(v):.1f} ms | {p90(v):.1f} ms | {min(v):.1f} ms |")
+
+# With a registry and a release already current, the app starts at once and the first check runs beside it: the
+# time from fork to the app's first act (`date +%s%N` as `current/app`), with s3:// (an endpoint that is down) and
+# with file://, both in this build.
+import shutil, tempfile
+scratch = tempfile.mkdtemp()
+os.makedirs(os.path.join(scratch, "reg", "v1.0.0"))
+env = dict(os.environ, AWS_ACCESS_KEY_ID="unused", AWS_SECRET_ACCESS_KEY="unused", AWS_EC2_METADATA_DISABLED="true")
+urls = {"file://": f"file://{scratch}/reg", "s3://": "s3://us-east-1/b/p?endpoint=http://127.0.0.1:9"}
+exec_ms = {k: [] for k in urls}
+for _ in range(runs):
+    for k, url in urls.items():
+        w = os.path.join(scratch, "work")
+        shutil.rmtree(w, ignore_errors=True)
+        rel = os.path.join(w, "releases", "v1.0.0_20260101T000000Z")
+        os.makedirs(rel)
+        with open(os.path.join(rel, "app"), "w") as f:
+            f.write("#!/bin/sh\nexec /bin/date +%s%N\n")
+        os.chmod(os.path.join(rel, "app"), 0o755)
+        os.symlink("releases/v1.0.0_20260101T000000Z", os.path.join(w, "current"))
+        t = time.time_ns()
+        p = subprocess.Popen([os.path.join(new, "dewy"), "server", "--registry", url, "-i", "1h", "--workdir", w,
+                              "--", os.path.join(w, "current", "app")], stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, env=env)
+        exec_ms[k].append((int(p.stdout.readline()) - t) / 1e6)
+        p.terminate()
+        p.wait(15)
+shutil.rmtree(scratch, ignore_errors=True)
+print(f"\n## Start-up to the application's exec with `--registry` and a current release ({head})\n")
+print("| registry | median | p90 | min |")
+print("|---|---:|---:|---:|")
+for k, v in exec_ms.items():
+    print(f"| `{k}` | {statistics.median(v):.1f} ms | {p90(v):.1f} ms | {min(v):.1f} ms |")
 PY
 cat "$here/results/s3-startup.md"
 echo "== deploys: file:// and s3://" >&2
