@@ -66,6 +66,24 @@ public interface Registry {
         return slot.matches("[0-9A-Za-z-]+(\\.[0-9A-Za-z-]+)*");
     }
 
+    /**
+     * {@code url} for an error message: its user-info part ({@code ghr://TOKEN@o/r}, {@code s3://KEY:SECRET@...}),
+     * which may hold a secret, replaced by {@code ***}.
+     */
+    static String redact(String url) {
+        int scheme = url.indexOf("://");
+        if (scheme < 0) {
+            return url;
+        }
+        int start = scheme + 3;
+        int end = start;
+        while (end < url.length() && "/?#".indexOf(url.charAt(end)) < 0) {
+            end++;
+        }
+        int at = url.lastIndexOf('@', end - 1);
+        return at >= start ? url.substring(0, start) + "***@" + url.substring(at + 1) : url;
+    }
+
     /** For logs: the URL as given, never a token. */
     String describe();
 

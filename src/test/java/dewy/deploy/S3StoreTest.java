@@ -246,6 +246,10 @@ class S3StoreTest {
         IllegalArgumentException secret = assertThrows(IllegalArgumentException.class,
                 () -> Registry.parse("s3://AKIA:s3cr3t@us-east-1/b/p", Map.of()));
         assertFalse(secret.getMessage().contains("s3cr3t"), secret.getMessage());
+        assertEquals("s3://***@us-east-1/b/p", Registry.redact("s3://AKIA:s3cr3t@us-east-1/b/p"));
+        assertEquals("ghr://***@o/r?artifact=a@b", Registry.redact("ghr://ghp_x@o/r?artifact=a@b"));
+        assertEquals("s3://us-east-1/b/p?endpoint=http://u@h", Registry.redact("s3://us-east-1/b/p?endpoint=http://u@h"));
+        assertEquals("file:///srv/a@b", Registry.redact("file:///srv/a@b"));
         assertEquals("AWS_ENDPOINT_URL wants http(s)://HOST[:PORT] (an S3-compatible endpoint)",
                 assertThrows(IllegalArgumentException.class, () -> Registry.parse("s3://us-east-1/b",
                         Map.of("AWS_ENDPOINT_URL", "minio:9000"))).getMessage());

@@ -175,4 +175,21 @@ class S3DeployIT {
             assertEquals("v1.0.0", DeployFixtures.currentTag(workdir()), "nothing was deployed");
         }
     }
+
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"s3://us-east-1/", "s3:///bucket/app",
+        "s3://us-east-1/b/app?endpoint=minio:9000", "s3://us-east-1/b/app?region=eu-west-1",
+        "s3://AKIAX:secret-in-url@us-east-1/b/app", "ghr://secret-in-url@o/r/extra"})
+    void badS3UrlsAreOneLineUsageErrorsBeforeTheApplicationStarts(String url) throws Exception {
+        try (Dewy dewy = Dewy.start(Mode.PID1, tmp, s3.env(), "--registry", url, "--", "touch",
+                tmp.resolve("started").toString())) {
+            assertEquals(2, dewy.awaitExit(Duration.ofSeconds(20)));
+            List<String> err = dewy.log().lines().toList();
+            assertEquals(1, err.size(), "one line: " + err);
+            assertTrue(err.get(0).startsWith("dewy: --registry") || err.get(0).startsWith("dewy: bad registry url"),
+                    err.get(0));
+            assertFalse(err.get(0).contains("secret-in-url"), err.get(0));
+            assertFalse(Files.exists(tmp.resolve("started")), "the application must not start");
+        }
+    }
 }
