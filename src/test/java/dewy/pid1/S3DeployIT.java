@@ -16,6 +16,7 @@ import dewy.posix.Signals;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -191,5 +192,32 @@ class S3DeployIT {
             assertFalse(err.get(0).contains("secret-in-url"), err.get(0));
             assertFalse(Files.exists(tmp.resolve("started")), "the application must not start");
         }
+    }
+
+    /** The AWS SDK is in dewy.jar, but only an s3:// URL loads any of it (nothing else may pay for it). */
+    @Test
+    void theSdkIsLoadedOnlyForAnS3Url() throws Exception {
+        Files.createDirectories(tmp.resolve("registry"));
+        s3.createBucket("empty");
+        Map<String, Integer> sdkClasses = new java.util.LinkedHashMap<>();
+        for (String url : List.of("file://" + tmp.resolve("registry"), s3.url("empty", "app"))) {
+            Path classes = tmp.resolve("classes-" + sdkClasses.size() + ".txt");
+            Map<String, String> env = new HashMap<>(s3.env());
+            env.put("DEWY_JAVA_OPTS", "-Xlog:class+load=info:file=" + classes);
+            Path work = tmp.resolve("work-" + sdkClasses.size());
+            try (Dewy dewy = Dewy.start(Mode.PID1, tmp, env, "--registry", url, "-i", "300ms", "--workdir",
+                    work.toString(), "--", work.resolve("current/app").toString())) {
+                dewy.awaitLog("msg=\"no release yet: the application starts after the first deploy\"", 1,
+                        Duration.ofSeconds(20));
+                Dewy.sleep(1000); // a few checks
+                dewy.signal(Signals.SIGTERM);
+                assertEquals(0, dewy.awaitExit(Duration.ofSeconds(20)), dewy.log());
+            }
+            sdkClasses.put(url, (int) Files.readAllLines(classes).stream()
+                    .filter(l -> l.contains(" software.amazon.awssdk.")).count());
+        }
+        List<Integer> counts = new ArrayList<>(sdkClasses.values());
+        assertEquals(0, counts.get(0), "SDK classes loaded for file://: " + sdkClasses);
+        assertTrue(counts.get(1) > 500, "the s3:// check ran through the SDK: " + sdkClasses);
     }
 }
