@@ -14,9 +14,9 @@ set -eu
 tag=${BASE_IMAGE:-dewy-base:17}
 jdk=${JDK:-/usr/lib/jvm/java-17-openjdk-amd64}
 # What dewy and a small server need: tinylog uses java.management, jnr-ffi jdk.unsupported, dewy's --admin server
-# jdk.httpserver, pull deploys and notifiers java.net.http; the rest are the usual minimum for a server (zip file
-# systems, TLS with EC keys).
-modules=java.base,java.logging,java.management,jdk.unsupported,jdk.zipfs,jdk.crypto.ec,jdk.httpserver,java.net.http
+# jdk.httpserver, pull deploys and notifiers java.net.http, the AWS SDK of s3:// java.xml (StAX reads S3's XML
+# answers); the rest are the usual minimum for a server (zip file systems, TLS with EC keys).
+modules=java.base,java.logging,java.management,jdk.unsupported,jdk.zipfs,jdk.crypto.ec,jdk.httpserver,java.net.http,java.xml
 modules=$modules${EXTRA_MODULES:+,$EXTRA_MODULES}
 here=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
 

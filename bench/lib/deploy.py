@@ -262,8 +262,46 @@ def breakdown(events, tag, t_pub):
     return out
 
 
+S3_KEYS = {"AWS_ACCESS_KEY_ID": "AKIADEWYBENCH000", "AWS_SECRET_ACCESS_KEY": "dewy-bench-secret-0123456789",
+           "AWS_EC2_METADATA_DISABLED": "true"}
+
+
+def s3proxy(a, reg, name):
+    """S3Proxy (target/s3proxy/s3proxy.jar, from Maven Central) on 127.0.0.1 serving reg's parent as jclouds'
+    filesystem blobstore: reg is the bucket, so publish() works as for file:// (a hidden folder, then the rename).
+    Checks AWS v4 signatures. Returns (process, port)."""
+    jar = os.path.join(a.dewy_home, "s3proxy", "s3proxy.jar")
+    if not os.path.isfile(jar):
+        raise Bounded(f"{jar} missing: mvn package copies it")
+    port = free_port()
+    props = os.path.join(os.path.dirname(reg), f"s3proxy-{name}.properties")
+    with open(props, "w") as f:
+        f.write(f"s3proxy.endpoint=http://127.0.0.1:{port}\ns3proxy.authorization=aws-v2-or-v4\n"
+                f"s3proxy.identity={S3_KEYS['AWS_ACCESS_KEY_ID']}\n"
+                f"s3proxy.credential={S3_KEYS['AWS_SECRET_ACCESS_KEY']}\n"
+                f"jclouds.provider=filesystem\njclouds.filesystem.basedir={os.path.dirname(reg)}\n"
+                "jclouds.identity=unused\njclouds.credential=unused\n")
+    p = subprocess.Popen(["java", "-Xmx256m", "-XX:+UseSerialGC", "-jar", jar, "--properties", props],
+                         stdin=subprocess.DEVNULL, stdout=open(os.path.join(a.logdir, f"deploy-{name}-s3proxy.log"),
+                                                               "wb"), stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return p, port
+        except OSError:
+            if p.poll() is not None:
+                break
+            time.sleep(0.1)
+    terminate(p)
+    raise Bounded("S3Proxy did not start")
+
+
 def registry(a, reg, kind, name):
-    """(fake GitHub API process or None, registry URL, extra env) for releases published into reg."""
+    """(fake GitHub API or S3Proxy process, or None; registry URL; extra env) for releases published into reg."""
+    if kind == "s3":
+        proxy, port = s3proxy(a, reg, name)
+        return proxy, f"s3://us-east-1/{os.path.basename(reg)}/?endpoint=http://127.0.0.1:{port}", dict(S3_KEYS)
     if kind != "ghr":
         return None, f"file://{reg}", None
     fake = subprocess.Popen([PY, os.path.join(HERE, "fakegh.py"), "--root", reg], stdout=subprocess.PIPE,

@@ -57,7 +57,8 @@ out.append("")
 out += ["## 1. From a tag appearing to the new version serving", ""]
 out.append("dewy polls every 1 s (`-i 1s`) with `--ready notify`; the app is `docker/examples/python/app.py` started "
            "by the release's `app` script. t = 0 is the rename of `REG/.vX` to `REG/vX` (file://; the fake GitHub "
-           "API lists the same directory). The classic row is the same release by hand (cp, `sha256sum -c`, "
+           "API lists the same directory, and so does S3Proxy's filesystem blobstore for s3://, checking AWS v4 "
+           "signatures). The classic row is the same release by hand (cp, `sha256sum -c`, "
            "`tar xzf`, symlink swap, TERM the app, wait, start it again), timed from the cp, so it has no interval "
            "to wait for. One poller (a new connection for `GET /` every ~5 ms) runs throughout; \"failed\" counts "
            "its refused or broken requests.")
@@ -137,7 +138,7 @@ out.append(table(["registry, artifact", "tar.gz MiB", "RSS before, MiB", "RSS pe
                   "unpack + swap, ms"], rows))
 out.append("")
 deltas = []
-for kind in ("file", "ghr"):
+for kind in ("file", "ghr", "s3"):
     t, b = M.get(f"{kind}-tiny", {}), M.get(f"{kind}-big", {})
     if "before" in t and "before" in b:
         dt = (t["during_peak_rss_kb"] - t["before"]["VmRSS"]) / 1024
@@ -146,6 +147,13 @@ for kind in ("file", "ghr"):
                       f"{D.get('big_mib')} MiB one")
 if deltas:
     out.append("Growth with artifact size: " + "; ".join(deltas) + ". The default `--max-artifact-size` is 1GiB.")
+    out.append("")
+ft, st = M.get("file-tiny", {}), M.get("s3-tiny", {})
+if "before" in ft and "before" in st:
+    out.append(f"What the AWS SDK costs: a dewy that deployed from `s3://` holds "
+               f"{(st['before']['VmRSS'] - ft['before']['VmRSS']) / 1024:.1f} MiB more RSS than one that deployed "
+               f"from `file://` ({f(mib(st['before']['VmRSS']), 1)} against {f(mib(ft['before']['VmRSS']), 1)} MiB, "
+               "1 s after its first deploy, in this run).")
     out.append("")
 mb = D.get("manual_big")
 if mb:
@@ -180,6 +188,6 @@ if C.get("samples"):
                        f(x["stop_ms"]), f(x["start_to_serving_ms"]), f(x["to_first_new_ms"]), f(x["to_last_old_ms"]),
                        x["failed"]] for x in C["samples"]]))
     out.append("")
-out.append("Raw data: `bench/results/raw-deploy/` (deploy.json, every dewy's stderr, the GC logs), replaced by each "
+out.append("Raw data: `bench/results/raw-" + os.path.basename(os.path.normpath(RAW))[4:] + "/` (deploy.json, every dewy's stderr, the GC logs), replaced by each "
            "run and not committed.")
 print("\n".join(out))

@@ -131,7 +131,7 @@ final class Resources implements AutoCloseable {
         try {
             registry = Registry.parse(d.registry(), env, d.calver(), d.slot());
         } catch (IllegalArgumentException e) {
-            throw new Refused(Server.EXIT_USAGE, "--registry " + d.registry() + ": " + e.getMessage());
+            throw new Refused(Server.EXIT_USAGE, "--registry " + Registry.redact(d.registry()) + ": " + e.getMessage());
         }
         releases = new Releases(d.workdir(), java.time.Clock.systemUTC());
         try {

@@ -10,8 +10,9 @@ import java.time.Duration;
 import java.util.Map;
 
 /**
- * Where releases come from: {@code ghr://OWNER/REPO} (GitHub Releases, {@link GitHubRegistry}) or
- * {@code file:///DIR} (a directory, {@link FileRegistry}). Both take {@code ?artifact=NAME} (the asset to deploy,
+ * Where releases come from: {@code ghr://OWNER/REPO} (GitHub Releases, {@link GitHubRegistry}),
+ * {@code file:///DIR} (a directory, {@link FileRegistry}) or {@code s3://REGION/BUCKET/PREFIX} (a bucket,
+ * {@link ObjectStoreRegistry} over {@link S3Store}). All take {@code ?artifact=NAME} (the asset to deploy,
  * when the platform's name is not enough), {@code ?pre-release=true} (consider pre-releases too) and
  * {@code ?calver=FORMAT} (tags are calendar versions).
  */
@@ -65,12 +66,33 @@ public interface Registry {
         return slot.matches("[0-9A-Za-z-]+(\\.[0-9A-Za-z-]+)*");
     }
 
+    /**
+     * {@code url} for an error message: its user-info part ({@code ghr://TOKEN@o/r}, {@code s3://KEY:SECRET@...}),
+     * which may hold a secret, replaced by {@code ***}.
+     */
+    static String redact(String url) {
+        int scheme = url.indexOf("://");
+        if (scheme < 0) {
+            return url;
+        }
+        int start = scheme + 3;
+        int end = start;
+        while (end < url.length() && "/?#".indexOf(url.charAt(end)) < 0) {
+            end++;
+        }
+        int at = url.lastIndexOf('@', end - 1);
+        return at >= start ? url.substring(0, start) + "***@" + url.substring(at + 1) : url;
+    }
+
     /** For logs: the URL as given, never a token. */
     String describe();
 
+    /** What a registry URL can be, said when it is none of them. */
+    String URL_FORMS = "ghr://OWNER/REPO, file:///DIR or s3://REGION/BUCKET/PREFIX";
+
     /**
-     * The registry for {@code url}; {@code env} supplies {@code GITHUB_API_URL}, {@code GITHUB_TOKEN} and
-     * {@code GH_TOKEN}.
+     * The registry for {@code url}; {@code env} supplies {@code GITHUB_API_URL}, {@code GITHUB_TOKEN},
+     * {@code GH_TOKEN} and {@code AWS_ENDPOINT_URL}.
      *
      * @throws IllegalArgumentException with a one-line message when the URL is not one dewy reads
      */
@@ -92,7 +114,7 @@ public interface Registry {
      */
     static Registry parse(String url, Map<String, String> env, String os, String arch, String calver, String slot) {
         if (url == null || url.isBlank()) {
-            throw new IllegalArgumentException("registry url is empty: want ghr://OWNER/REPO or file:///DIR");
+            throw new IllegalArgumentException("registry url is empty: want " + URL_FORMS);
         }
         if (url.startsWith("ghr://")) {
             return GitHubRegistry.parse(url, env, os, arch, calver, slot);
@@ -100,8 +122,11 @@ public interface Registry {
         if (url.startsWith("file:")) {
             return FileRegistry.parse(url, os, arch, calver, slot);
         }
+        if (url.startsWith("s3://")) { // the only place S3Store (and so the AWS SDK) is named
+            return S3Store.parse(url, env, os, arch, calver, slot);
+        }
         int colon = url.indexOf(':');
         String scheme = colon > 0 && !url.contains("@") ? "\"" + url.substring(0, colon) + "\"" : "in registry url";
-        throw new IllegalArgumentException("unsupported scheme " + scheme + ": want ghr://OWNER/REPO or file:///DIR");
+        throw new IllegalArgumentException("unsupported scheme " + scheme + ": want " + URL_FORMS);
     }
 }

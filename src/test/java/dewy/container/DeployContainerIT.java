@@ -130,7 +130,7 @@ class DeployContainerIT {
     // ---- releases ----
 
     /** A release that serves: HelloServer's jar and an {@code app} script that runs it from its own directory. */
-    private static byte[] good(String version, byte[] jar) {
+    static byte[] good(String version, byte[] jar) {
         String app = "#!/bin/sh\n"
                 + "# " + version + ": the jar next to this script, resolved now: current may move on later\n"
                 + "dir=$(cd \"${0%/*}\" && pwd -P) || exit 1\n"
@@ -179,14 +179,14 @@ class DeployContainerIT {
 
     // ---- the client ----
 
-    private static Matcher hello(String body) {
+    static Matcher hello(String body) {
         Matcher m = HELLO.matcher(body);
         assertTrue(m.matches(), "not a versioned hello: " + body);
         return m;
     }
 
     /** GET / within {@link #REQUEST_TIMEOUT}: a request that waits longer counts as failed. */
-    private static String get(int port) throws IOException, InterruptedException {
+    static String get(int port) throws IOException, InterruptedException {
         HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/"))
                 .timeout(REQUEST_TIMEOUT).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(200, r.statusCode(), r.body());

@@ -444,7 +444,7 @@ class GitHubRegistryTest {
     void badUrls() {
         for (String url : List.of("ghr://only-owner", "ghr://", "ghr://o/", "ghr:///r", "ghr://o/r/x",
                 "ghr://o/r?nope=1", "ghr://o/r?pre-release=yes", "ghr://o/r?artifact=", "ghr://o/r?artifact=a&artifact=b",
-                "ghr://o w/r", "ghr://o/..", "ghr://o/r#frag", "s3://bucket/x", "", "https://github.com/o/r")) {
+                "ghr://o w/r", "ghr://o/..", "ghr://o/r#frag", "s3:///bucket/x", "", "https://github.com/o/r")) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> Registry.parse(url, Map.of()), url);
             assertFalse(e.getMessage().contains("\n"), e.getMessage());

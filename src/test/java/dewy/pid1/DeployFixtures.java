@@ -34,6 +34,15 @@ final class DeployFixtures {
         return args;
     }
 
+    /** A workdir from an earlier run: v1.0.0 is current, and dewy starts it at once. */
+    static void earlierRun(Path workdir) throws IOException {
+        Path release = workdir.resolve("releases/v1.0.0_20260101T000000Z");
+        Files.createDirectories(release);
+        Files.writeString(release.resolve("app"), dewy.deploy.ReleaseFixtures.appScript("v1.0.0"));
+        release.resolve("app").toFile().setExecutable(true);
+        Files.createSymbolicLink(workdir.resolve("current"), Path.of("releases/v1.0.0_20260101T000000Z"));
+    }
+
     /** GET / on 127.0.0.1:port: the example app's "pid=... version=..." answer, or why it was unreachable. */
     static String get(int port) {
         try {

@@ -60,11 +60,7 @@ class DeployIT {
 
     /** A workdir from an earlier run: v1.0.0 is current, and dewy starts it at once. */
     private void earlierRun() throws IOException {
-        Path release = workdir().resolve("releases/v1.0.0_20260101T000000Z");
-        Files.createDirectories(release);
-        Files.writeString(release.resolve("app"), ReleaseFixtures.appScript("v1.0.0"));
-        release.resolve("app").toFile().setExecutable(true);
-        Files.createSymbolicLink(workdir().resolve("current"), Path.of("releases/v1.0.0_20260101T000000Z"));
+        DeployFixtures.earlierRun(workdir());
     }
 
     private List<String> releaseDirs() throws IOException {
