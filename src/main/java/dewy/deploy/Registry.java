@@ -10,8 +10,9 @@ import java.time.Duration;
 import java.util.Map;
 
 /**
- * Where releases come from: {@code ghr://OWNER/REPO} (GitHub Releases, {@link GitHubRegistry}) or
- * {@code file:///DIR} (a directory, {@link FileRegistry}). Both take {@code ?artifact=NAME} (the asset to deploy,
+ * Where releases come from: {@code ghr://OWNER/REPO} (GitHub Releases, {@link GitHubRegistry}),
+ * {@code gs://BUCKET/PREFIX} (Google Cloud Storage, {@link GcsStore}) or {@code file:///DIR} (a directory,
+ * {@link FileRegistry}). All take {@code ?artifact=NAME} (the asset to deploy,
  * when the platform's name is not enough), {@code ?pre-release=true} (consider pre-releases too) and
  * {@code ?calver=FORMAT} (tags are calendar versions).
  */
@@ -57,6 +58,9 @@ public interface Registry {
         return out.toString(StandardCharsets.UTF_8);
     }
 
+    /** The registry URLs dewy reads, said when a URL is none of them. */
+    String WANT = "want ghr://OWNER/REPO, gs://BUCKET/PREFIX or file:///DIR";
+
     /** What a {@code --slot} must be, said when it is not. */
     String SLOT_RULE = "a slot is a tag's build metadata (v1.2.3+blue): letters, digits, hyphens and dots";
 
@@ -92,7 +96,7 @@ public interface Registry {
      */
     static Registry parse(String url, Map<String, String> env, String os, String arch, String calver, String slot) {
         if (url == null || url.isBlank()) {
-            throw new IllegalArgumentException("registry url is empty: want ghr://OWNER/REPO or file:///DIR");
+            throw new IllegalArgumentException("registry url is empty: " + WANT);
         }
         if (url.startsWith("ghr://")) {
             return GitHubRegistry.parse(url, env, os, arch, calver, slot);
@@ -100,8 +104,11 @@ public interface Registry {
         if (url.startsWith("file:")) {
             return FileRegistry.parse(url, os, arch, calver, slot);
         }
+        if (url.startsWith("gs://")) { // the only mention of GcsStore: Google's client loads with gs:// alone
+            return GcsStore.registry(url, env, os, arch, calver, slot);
+        }
         int colon = url.indexOf(':');
         String scheme = colon > 0 && !url.contains("@") ? "\"" + url.substring(0, colon) + "\"" : "in registry url";
-        throw new IllegalArgumentException("unsupported scheme " + scheme + ": want ghr://OWNER/REPO or file:///DIR");
+        throw new IllegalArgumentException("unsupported scheme " + scheme + ": " + WANT);
     }
 }
