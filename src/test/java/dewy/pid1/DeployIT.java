@@ -104,23 +104,8 @@ class DeployIT {
                 assertTrue(dewy.log().contains("msg=\"no release yet: the application starts after the first deploy\""));
                 assertEquals(1, gh.downloads(ARTIFACT), "only v1.9.0 downloaded: " + gh.requests());
 
-                HttpLoad load = HttpLoad.to(Target.tcp("127.0.0.1", port)).keepAlive(2).oneShot(2)
-                        .deadline(Duration.ofSeconds(60)).maxRequests(2_000_000).start();
-                long before;
-                try {
-                    Dewy.await("load running", Duration.ofSeconds(10), () -> load.snapshot().ok() > 50);
-                    before = pid(get(port));
-                    publish(gh, "v1.10.0", ReleaseFixtures.appTarGz("v1.10.0"));
-                    awaitServing(port, "v1.10.0", dewy);
-                    dewy.awaitLog("msg=deployed version=v1.10.0 ", 1, Duration.ofSeconds(10));
-                    long after = pid(get(port));
-                    Dewy.await("requests served by the new release", Duration.ofSeconds(10),
-                            () -> load.snapshot().pids().contains(after));
-                } finally {
-                    HttpLoad.Result result = load.stop();
-                    assertEquals(0, result.failed(), "failed requests across the deploy: " + result);
-                    assertTrue(result.ok() > 100, result.toString());
-                }
+                long before = DeployFixtures.deployUnderLoad(port, dewy, "v1.10.0",
+                        () -> publish(gh, "v1.10.0", ReleaseFixtures.appTarGz("v1.10.0")));
                 assertTrue(before > 0);
                 assertEquals("v1.10.0", currentTag());
                 assertEquals(2, releaseDirs().size(), releaseDirs().toString());
