@@ -2,8 +2,11 @@
 # What gs:// costs dewy when it is not used: target/dewy.jar with Google's Cloud Storage client shaded in, against a
 # build of the commit before it (BASE, default: the parent of the commit that added GcsStore), side by side in one
 # run. Measures the jar's size and entries, the classes loaded by `dewy server -- /bin/true` (none of Google's may
-# be), and that whole run's wall time, interleaved, RUNS times each (medians). Needs target/ built and Maven's
-# repository filled (the base is built offline in target/bench-base). Writes bench/results/gcs.md.
+# be), and that whole run's wall time, interleaved, RUNS times each (medians). Then what it costs when used: dewy
+# with a gs:// registry (the Firebase emulator suite's Cloud Storage emulator on 127.0.0.1, src/test/js/gcs-emulator.js)
+# against a file:// one, both empty: the time from dewy's start to its first check's listing, and dewy's VmRSS after
+# it. Needs target/ built, Maven's repository filled (the base is built offline in target/bench-base) and firebase-tools
+# (DEWY_NPM_MODULES, as .ci/run installs it). Writes bench/results/gcs.md.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -51,7 +54,7 @@ def jar(home):
 (nc, ng), (oc, og) = loaded(new), loaded(old)
 def q(v, p):
     return sorted(v)[min(len(v) - 1, int(round(p * (len(v) - 1))))]
-print("# What gs:// costs when it is not used\n")
+print("# What gs:// costs\n")
 print(f"commit {head} against {base} (before gs://), {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
       f"{os.cpu_count()} cores, load {open('/proc/loadavg').read().split()[0]} at the end; `dewy server -- /bin/true`, "
       f"{runs} runs each, interleaved (bench/gcs.sh).\n")
@@ -61,6 +64,46 @@ for name, s, e, c, g, h in (("with gs://", ns, ne, nc, ng, new), ("before gs://"
     print(f"| {name} | {s / 2**20:.1f} MiB | {e:,} | {c:,} | {g} | {statistics.median(times[h]):.1f} ms "
           f"| {q(times[h], 0.9):.1f} ms |")
 d = statistics.median(times[new]) - statistics.median(times[old])
+import re, signal
+used_runs = 5
+emu = subprocess.Popen(["node", os.path.join(os.path.dirname(new), "src/test/js/gcs-emulator.js"), "releases"],
+                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+host = emu.stdout.readline().split()[1]
+def first_check(registry):
+    with tempfile.TemporaryDirectory() as d:
+        os.makedirs(d + "/reg")
+        url = registry.replace("DIR", d + "/reg")
+        env = dict(os.environ, STORAGE_EMULATOR_HOST=host)
+        p = subprocess.Popen([new + "/dewy", "server", "--registry", url, "-i", "1h", "--workdir", d + "/w",
+                              "--log-level", "debug", "--", "sleep", "30"], env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True)
+        start = None
+        for line in p.stdout:
+            t = re.match(r"time=(\S+)", line)
+            if t and start is None:
+                start = t.group(1)
+            if "registry listed releases" in line:
+                end = t.group(1)
+                break
+        time.sleep(1)
+        rss = int(re.search(r"VmRSS:\s+(\d+)", open(f"/proc/{p.pid}/status").read()).group(1)) / 1024
+        p.send_signal(signal.SIGTERM)
+        p.wait(timeout=20)
+        from datetime import datetime
+        ms = (datetime.fromisoformat(end.replace("Z", "+00:00")) - datetime.fromisoformat(start.replace("Z", "+00:00")))
+        return ms.total_seconds() * 1000, rss
+used = {"gs://releases/app": [], "file://DIR": []}
+for i in range(used_runs):
+    for r in used:
+        used[r].append(first_check(r))
+emu.stdin.close()
+emu.wait(timeout=10)
+print(f"\nWhen used ({used_runs} runs each, medians; an empty registry, `-i 1h --log-level debug`, child `sleep`):\n")
+print("| registry | dewy's first log line to its first listing | VmRSS 1 s after it |")
+print("|---|---:|---:|")
+for r, v in used.items():
+    print(f"| `{r.replace('DIR', '/tmp/...')}` | {statistics.median(x[0] for x in v):.0f} ms "
+          f"| {statistics.median(x[1] for x in v):.1f} MiB |")
 print(f"\ngs:// adds {(ns - os_) / 2**20:.1f} MiB and {ne - oe:,} entries to the jar; the median whole run differs by "
       f"{d:+.1f} ms.")
 PY
