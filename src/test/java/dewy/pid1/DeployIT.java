@@ -579,7 +579,8 @@ class DeployIT {
         "--registry ghr://only-owner", "--registry ftp://x/y", "--registry ghr://o/r?colour=red",
         "--notifier slack://deploys", "--notifier foo://bar", "--registry file:///tmp --workdir /proc/self/nope",
         "--registry ghr://o/r -i 0", "--after-deploy-hook true", "--slot blue", "--registry file:///tmp --slot a+b",
-        "--registry file:///tmp --calver yyyy", "--registry file:///tmp?calver=YYYY.MICRO --calver YYYY.0M.MICRO"})
+        "--registry file:///tmp --calver yyyy", "--registry file:///tmp?calver=YYYY.MICRO --calver YYYY.0M.MICRO",
+        "--registry gs:///app", "--registry gs://Bad_Bucket/app", "--registry gs://releases/app?region=x"})
     void badDeployFlagsAreOneLineUsageErrorsBeforeTheApplicationStarts(String flags) throws Exception {
         List<String> args = new ArrayList<>(List.of(flags.split(" ")));
         args.addAll(List.of("--", "touch", tmp.resolve("started").toString()));
