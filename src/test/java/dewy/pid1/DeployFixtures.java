@@ -61,6 +61,15 @@ final class DeployFixtures {
         return name.substring(0, name.lastIndexOf('_'));
     }
 
+    /** A workdir from an earlier run: v1.0.0 is current, and dewy starts it at once. */
+    static void earlierRun(Path workdir) throws IOException {
+        Path release = workdir.resolve("releases/v1.0.0_20260101T000000Z");
+        Files.createDirectories(release);
+        Files.writeString(release.resolve("app"), dewy.deploy.ReleaseFixtures.appScript("v1.0.0"));
+        release.resolve("app").toFile().setExecutable(true);
+        Files.createSymbolicLink(workdir.resolve("current"), Path.of("releases/v1.0.0_20260101T000000Z"));
+    }
+
     /** Publishes to a file:// registry atomically: written under a hidden name, then renamed. */
     static Path publishFile(Path registry, String tag, byte[] artifact, boolean checksum, String name)
             throws IOException {

@@ -64,15 +64,6 @@ class DeployIT {
         return DeployFixtures.currentTag(workdir());
     }
 
-    /** A workdir from an earlier run: v1.0.0 is current, and dewy starts it at once. */
-    private void earlierRun() throws IOException {
-        Path release = workdir().resolve("releases/v1.0.0_20260101T000000Z");
-        Files.createDirectories(release);
-        Files.writeString(release.resolve("app"), ReleaseFixtures.appScript("v1.0.0"));
-        release.resolve("app").toFile().setExecutable(true);
-        Files.createSymbolicLink(workdir().resolve("current"), Path.of("releases/v1.0.0_20260101T000000Z"));
-    }
-
     private List<String> releaseDirs() throws IOException {
         try (Stream<Path> s = Files.list(workdir().resolve("releases"))) {
             return s.map(p -> p.getFileName().toString()).sorted().toList();
@@ -292,7 +283,7 @@ class DeployIT {
     @Test
     void registryErrorsBackOffKeepTheAppRunningAndAreNotifiedOnce() throws Exception {
         int port = StarterIT.freePort();
-        earlierRun();
+        DeployFixtures.earlierRun(workdir());
         try (FakeGitHub gh = new FakeGitHub().start(); NotifyReceiver hooks = new NotifyReceiver()) {
             publish(gh, "v1.0.0", ReleaseFixtures.appTarGz("v1.0.0"));
             gh.fail(503, 4);
@@ -322,7 +313,7 @@ class DeployIT {
     @Test
     void aRegistryThatIsDownIsNotifiedOnceAndTheAppServes() throws Exception {
         int port = StarterIT.freePort();
-        earlierRun();
+        DeployFixtures.earlierRun(workdir());
         try (NotifyReceiver hooks = new NotifyReceiver()) {
             Map<String, String> env = Map.of("GITHUB_API_URL", "http://127.0.0.1:" + StarterIT.freePort());
             try (Dewy dewy = start(env, args("ghr://o/r", port, "--notifier", hooks.webhook()))) {

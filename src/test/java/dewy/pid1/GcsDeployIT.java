@@ -39,10 +39,14 @@ class GcsDeployIT {
     }
 
     private Dewy start(GcsEmulator gcs, String registry, int port) throws IOException {
+        return start(Map.of("STORAGE_EMULATOR_HOST", gcs.host()), registry, port);
+    }
+
+    private Dewy start(Map<String, String> env, String registry, int port) throws IOException {
         List<String> args = new ArrayList<>(List.of("--registry", registry, "-i", "300ms",
                 "--workdir", workdir().toString(), "--port", "127.0.0.1:" + port, "--ready", "notify",
                 "--ready-timeout", "5s", "--grace-period", "10s", "--", workdir().resolve("current/app").toString()));
-        return Dewy.start(Mode.PID1, tmp, Map.of("STORAGE_EMULATOR_HOST", gcs.host()), args.toArray(String[]::new));
+        return Dewy.start(Mode.PID1, tmp, env, args.toArray(String[]::new));
     }
 
     private static void publish(GcsEmulator gcs, String tag, byte[] artifact, String checksum) {
@@ -101,12 +105,7 @@ class GcsDeployIT {
     @Test
     void aMissingBucketIsOneClearLineAndTheApplicationKeepsServing() throws Exception {
         int port = StarterIT.freePort();
-        // An earlier run's release: dewy starts it at once, then checks the bucket.
-        Path release = workdir().resolve("releases/v1.0.0_20260101T000000Z");
-        Files.createDirectories(release);
-        Files.writeString(release.resolve("app"), ReleaseFixtures.appScript("v1.0.0"));
-        release.resolve("app").toFile().setExecutable(true);
-        Files.createSymbolicLink(workdir().resolve("current"), Path.of("releases/v1.0.0_20260101T000000Z"));
+        DeployFixtures.earlierRun(workdir()); // dewy starts it at once, then checks the bucket
         try (GcsEmulator gcs = GcsEmulator.start(BUCKET)) {
             try (Dewy dewy = start(gcs, "gs://no-such-bucket/app", port)) {
                 awaitServing(port, "v1.0.0", dewy);
@@ -117,6 +116,26 @@ class GcsDeployIT {
                 assertTrue(get(port).contains("version=v1.0.0\n"), get(port));
                 assertEquals(pid, pid(get(port)), "the application kept running");
             }
+        }
+    }
+
+    @Test
+    void noCredentialsIsOneClearLineAndTheApplicationKeepsServing() throws Exception {
+        int port = StarterIT.freePort();
+        DeployFixtures.earlierRun(workdir());
+        Files.createDirectories(tmp.resolve("gcloud"));
+        // No emulator, no key file, an empty gcloud directory; the metadata server neither looked for nor, if it
+        // were, anywhere but on loopback.
+        Map<String, String> env = Map.of("GOOGLE_APPLICATION_CREDENTIALS", "", "CLOUDSDK_CONFIG",
+                tmp.resolve("gcloud").toString(), "NO_GCE_CHECK", "true", "GCE_METADATA_HOST", "127.0.0.1:1",
+                "GCE_METADATA_IP", "127.0.0.1:1");
+        try (Dewy dewy = start(env, "gs://" + BUCKET + "/app", port)) {
+            awaitServing(port, "v1.0.0", dewy);
+            long pid = pid(get(port));
+            dewy.awaitLog("error=\"registry gs://releases/app: no Google credentials: set GOOGLE_APPLICATION_CREDENTIALS"
+                    + " to a key file, run gcloud auth application-default login, or run on Google Cloud"
+                    + " (STORAGE_EMULATOR_HOST for an emulator)\"", 1, Duration.ofSeconds(15));
+            assertEquals(pid, pid(get(port)), "the application kept running");
         }
     }
 }
