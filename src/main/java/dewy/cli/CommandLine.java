@@ -70,7 +70,8 @@ public final class CommandLine {
             new Option("status-file", null, "PATH", "none",
                     "keep one GENERATION:PID line per live generation here (server-starter's format)"),
             new Option("registry", null, "URL", "none",
-                    "deploy new releases by itself: ghr://OWNER/REPO (GitHub Releases) or file:///DIR; "
+                    "deploy new releases by itself: ghr://OWNER/REPO (GitHub Releases), gs://BUCKET/PREFIX "
+                            + "(Google Cloud Storage) or file:///DIR; "
                             + "?artifact=NAME&pre-release=true&calver=FORMAT"),
             new Option("slot", 's', "NAME", "none",
                     "deploy only tags whose build metadata is NAME (v1.2.3+blue for --slot blue): blue/green by tag"),
