@@ -66,8 +66,9 @@ for name, s, e, c, g, h in (("with gs://", ns, ne, nc, ng, new), ("before gs://"
 d = statistics.median(times[new]) - statistics.median(times[old])
 import re, signal
 used_runs = 5
+blobs = tempfile.TemporaryDirectory()  # the emulator keeps objects under os.tmpdir()
 emu = subprocess.Popen(["node", os.path.join(os.path.dirname(new), "src/test/js/gcs-emulator.js"), "releases"],
-                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=dict(os.environ, TMPDIR=blobs.name))
 host = emu.stdout.readline().split()[1]
 def first_check(registry):
     with tempfile.TemporaryDirectory() as d:
@@ -98,6 +99,7 @@ for i in range(used_runs):
         used[r].append(first_check(r))
 emu.stdin.close()
 emu.wait(timeout=10)
+blobs.cleanup()
 print(f"\nWhen used ({used_runs} runs each, medians; an empty registry, `-i 1h --log-level debug`, child `sleep`):\n")
 print("| registry | dewy's first log line to its first listing | VmRSS 1 s after it |")
 print("|---|---:|---:|")

@@ -30,11 +30,13 @@ public final class GcsEmulator implements AutoCloseable {
 
     private final Process process;
     private final String host;
+    private final Path blobs;
     private final Storage storage;
 
-    private GcsEmulator(Process process, String host) {
+    private GcsEmulator(Process process, String host, Path blobs) {
         this.process = process;
         this.host = host;
+        this.blobs = blobs;
         this.storage = StorageOptions.http().setHost("http://" + host).setProjectId("dewy-test")
                 .setCredentials(NoCredentials.getInstance()).build().getService();
     }
@@ -50,6 +52,9 @@ public final class GcsEmulator implements AutoCloseable {
         command.addAll(List.of(buckets));
         ProcessBuilder pb = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT);
         pb.environment().put("DEWY_NPM_MODULES", MODULES);
+        // The emulator keeps every object's bytes under os.tmpdir(): one directory per emulator, removed at close.
+        Path blobs = Files.createTempDirectory("dewy-gcs-emulator");
+        pb.environment().put("TMPDIR", blobs.toString());
         Process p = pb.start();
         BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         String line = out.readLine();
@@ -57,7 +62,7 @@ public final class GcsEmulator implements AutoCloseable {
             p.destroyForcibly();
             throw new IOException("gcs-emulator.js did not start: " + line);
         }
-        return new GcsEmulator(p, line.substring("listening ".length()));
+        return new GcsEmulator(p, line.substring("listening ".length()), blobs);
     }
 
     /** {@code 127.0.0.1:PORT}: the value of STORAGE_EMULATOR_HOST. */
@@ -95,6 +100,11 @@ public final class GcsEmulator implements AutoCloseable {
         process.getOutputStream().close();
         if (!process.waitFor(5, TimeUnit.SECONDS)) {
             process.destroyForcibly().waitFor();
+        }
+        try (java.util.stream.Stream<Path> files = Files.walk(blobs)) {
+            for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(f);
+            }
         }
     }
 }
