@@ -177,10 +177,16 @@ final class GcsStore implements ObjectStore {
         BlobInfo info = BlobInfo.newBuilder(BlobId.of(bucket, key)).setContentType("text/plain").build();
         // A resumable upload (two requests) rather than one multipart: the emulator the tests use cannot read the
         // client's multipart bodies, and Cloud Storage takes both.
+        String doing = "writing gs://" + bucket + "/" + key;
         try (WriteChannel w = storage().writer(info)) {
             w.write(ByteBuffer.wrap(body));
         } catch (StorageException e) {
-            throw failed("writing gs://" + bucket + "/" + key, e);
+            throw failed(doing, e);
+        } catch (IOException e) { // the upload's refusal comes at close, wrapped
+            if (e.getCause() instanceof StorageException se) {
+                throw failed(doing, se);
+            }
+            throw new RegistryException(where + ": " + doing + ": " + Transfer.message(e), true, null, e);
         }
     }
 
@@ -191,7 +197,8 @@ final class GcsStore implements ObjectStore {
         if (message.length() > 200) {
             message = message.substring(0, 200) + "...";
         }
-        if (code == 404 && doing.startsWith("listing")) {
+        // A listing's or an upload's 404: only the bucket can be missing.
+        if (code == 404 && !doing.startsWith("reading")) {
             return new RegistryException(where + ": bucket " + bucket + " does not exist (404)", false, null, e);
         }
         if (code == 401 || code == 403 || authFailure(e)) {

@@ -141,6 +141,14 @@ class GcsStoreTest {
     }
 
     @Test
+    void aShippingReportTheBucketRefusesIsOneLine() {
+        ShippingReport report = ShippingReport.of("web-1", "server", Instant.parse("2026-12-02T10:00:00Z"));
+        RegistryException e = assertThrows(RegistryException.class,
+                () -> registry("gs://no-such-bucket/app").report("v1.0.0", report));
+        assertEquals("registry gs://no-such-bucket/app: bucket no-such-bucket does not exist (404)", e.getMessage());
+    }
+
+    @Test
     void badCredentialsAreOneLineWithoutTheFilesContent(@TempDir Path dir) throws Exception {
         Path key = dir.resolve("key.json");
         Files.writeString(key, "{\"type\": \"service_account\", \"private_key\": \"SECRET-KEY-MATERIAL\"}");
