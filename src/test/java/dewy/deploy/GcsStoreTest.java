@@ -177,7 +177,8 @@ class GcsStoreTest {
                 assertThrows(IllegalArgumentException.class, () -> registry("gs://k:secret@b/app")).getMessage());
         assertEquals("bad registry url \"gs://releases/app?region=x\": unknown parameter \"region\" (known: artifact,"
                 + " pre-release, calver)",
-                assertThrows(IllegalArgumentException.class, () -> registry("gs://releases/app?region=x")).getMessage());
+                assertThrows(IllegalArgumentException.class, () -> registry("gs://releases/app?region=x"))
+                        .getMessage());
         assertTrue(assertThrows(IllegalArgumentException.class, () -> registry("s4://x")).getMessage()
                 .endsWith("want ghr://OWNER/REPO, gs://BUCKET/PREFIX or file:///DIR"));
         assertTrue(GcsStore.validBucket("my-releases.example.com"));

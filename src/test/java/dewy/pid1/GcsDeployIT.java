@@ -132,9 +132,9 @@ class GcsDeployIT {
         try (Dewy dewy = start(env, "gs://" + BUCKET + "/app", port)) {
             awaitServing(port, "v1.0.0", dewy);
             long pid = pid(get(port));
-            dewy.awaitLog("error=\"registry gs://releases/app: no Google credentials: set GOOGLE_APPLICATION_CREDENTIALS"
-                    + " to a key file, run gcloud auth application-default login, or run on Google Cloud"
-                    + " (STORAGE_EMULATOR_HOST for an emulator)\"", 1, Duration.ofSeconds(15));
+            dewy.awaitLog("error=\"registry gs://releases/app: no Google credentials: set"
+                    + " GOOGLE_APPLICATION_CREDENTIALS to a key file, run gcloud auth application-default login,"
+                    + " or run on Google Cloud (STORAGE_EMULATOR_HOST for an emulator)\"", 1, Duration.ofSeconds(15));
             assertEquals(pid, pid(get(port)), "the application kept running");
         }
     }
