@@ -70,8 +70,9 @@ public final class CommandLine {
             new Option("status-file", null, "PATH", "none",
                     "keep one GENERATION:PID line per live generation here (server-starter's format)"),
             new Option("registry", null, "URL", "none",
-                    "deploy new releases by itself: ghr://OWNER/REPO (GitHub Releases), file:///DIR or "
-                            + "s3://REGION/BUCKET/PREFIX (?endpoint=URL for S3-compatible stores); "
+                    "deploy new releases by itself: ghr://OWNER/REPO (GitHub Releases), file:///DIR, "
+                            + "s3://REGION/BUCKET/PREFIX (?endpoint=URL for S3-compatible stores) or "
+                            + "gs://BUCKET/PREFIX (Google Cloud Storage); "
                             + "?artifact=NAME&pre-release=true&calver=FORMAT"),
             new Option("slot", 's', "NAME", "none",
                     "deploy only tags whose build metadata is NAME (v1.2.3+blue for --slot blue): blue/green by tag"),

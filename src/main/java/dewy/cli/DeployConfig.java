@@ -7,7 +7,8 @@ import java.time.Duration;
  * Pull deploys ({@code --registry} and what goes with it). Absent from {@link Config} when no registry is given:
  * dewy is then a plain init and supervisor.
  *
- * @param registry        {@code ghr://OWNER/REPO?...} or {@code file:///DIR?...}, checked by dewy.deploy.Registry
+ * @param registry        {@code ghr://OWNER/REPO?...}, {@code gs://BUCKET/PREFIX?...} or {@code file:///DIR?...},
+ *                        checked by dewy.deploy.Registry
  * @param interval        time between the end of one check and the start of the next
  * @param workdir         holds {@code releases/} and the {@code current} symlink
  * @param keepReleases    unpacked releases kept, the current one included

@@ -11,8 +11,9 @@ import java.util.Map;
 
 /**
  * Where releases come from: {@code ghr://OWNER/REPO} (GitHub Releases, {@link GitHubRegistry}),
- * {@code file:///DIR} (a directory, {@link FileRegistry}) or {@code s3://REGION/BUCKET/PREFIX} (a bucket,
- * {@link ObjectStoreRegistry} over {@link S3Store}). All take {@code ?artifact=NAME} (the asset to deploy,
+ * {@code file:///DIR} (a directory, {@link FileRegistry}), {@code s3://REGION/BUCKET/PREFIX} or
+ * {@code gs://BUCKET/PREFIX} (a bucket, {@link ObjectStoreRegistry} over {@link S3Store} or {@link GcsStore}).
+ * All take {@code ?artifact=NAME} (the asset to deploy,
  * when the platform's name is not enough), {@code ?pre-release=true} (consider pre-releases too) and
  * {@code ?calver=FORMAT} (tags are calendar versions).
  */
@@ -88,7 +89,7 @@ public interface Registry {
     String describe();
 
     /** What a registry URL can be, said when it is none of them. */
-    String URL_FORMS = "ghr://OWNER/REPO, file:///DIR or s3://REGION/BUCKET/PREFIX";
+    String URL_FORMS = "ghr://OWNER/REPO, file:///DIR, s3://REGION/BUCKET/PREFIX or gs://BUCKET/PREFIX";
 
     /**
      * The registry for {@code url}; {@code env} supplies {@code GITHUB_API_URL}, {@code GITHUB_TOKEN},
@@ -124,6 +125,9 @@ public interface Registry {
         }
         if (url.startsWith("s3://")) { // the only place S3Store (and so the AWS SDK) is named
             return S3Store.parse(url, env, os, arch, calver, slot);
+        }
+        if (url.startsWith("gs://")) { // the only mention of GcsStore: Google's client loads with gs:// alone
+            return GcsStore.registry(url, env, os, arch, calver, slot);
         }
         int colon = url.indexOf(':');
         String scheme = colon > 0 && !url.contains("@") ? "\"" + url.substring(0, colon) + "\"" : "in registry url";

@@ -253,7 +253,7 @@ class S3StoreTest {
         assertEquals("AWS_ENDPOINT_URL wants http(s)://HOST[:PORT] (an S3-compatible endpoint)",
                 assertThrows(IllegalArgumentException.class, () -> Registry.parse("s3://us-east-1/b",
                         Map.of("AWS_ENDPOINT_URL", "minio:9000"))).getMessage());
-        assertEquals("unsupported scheme \"gopher\": want ghr://OWNER/REPO, file:///DIR or s3://REGION/BUCKET/PREFIX",
+        assertEquals("unsupported scheme \"gopher\": want ghr://OWNER/REPO, file:///DIR, s3://REGION/BUCKET/PREFIX or gs://BUCKET/PREFIX",
                 assertThrows(IllegalArgumentException.class, () -> Registry.parse("gopher://x", Map.of()))
                         .getMessage());
     }

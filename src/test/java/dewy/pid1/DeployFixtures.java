@@ -86,6 +86,7 @@ final class DeployFixtures {
         return name.substring(0, name.lastIndexOf('_'));
     }
 
+
     /** Publishes to a file:// registry atomically: written under a hidden name, then renamed. */
     static Path publishFile(Path registry, String tag, byte[] artifact, boolean checksum, String name)
             throws IOException {
@@ -102,5 +103,32 @@ final class DeployFixtures {
 
     static Path publishFile(Path registry, String tag, byte[] artifact, boolean checksum) throws IOException {
         return publishFile(registry, tag, artifact, checksum, dewy.deploy.ReleaseFixtures.ARTIFACT);
+    }
+
+    /**
+     * Publishes {@code version} (by {@code publish}) under a nonstop load on 127.0.0.1:port (2 keep-alive and 2
+     * one-shot clients, bounded) and waits until it is deployed and serving: 0 failed requests, more than 100 served.
+     * Returns the pid that served before the publish.
+     */
+    static long deployUnderLoad(int port, Dewy dewy, String version, Runnable publish) {
+        HttpLoad load = HttpLoad.to(HttpLoad.Target.tcp("127.0.0.1", port)).keepAlive(2).oneShot(2)
+                .deadline(Duration.ofSeconds(60)).maxRequests(2_000_000).start();
+        long before;
+        try {
+            Dewy.await("load running", Duration.ofSeconds(10), () -> load.snapshot().ok() > 50);
+            before = pid(get(port));
+            publish.run();
+            awaitServing(port, version, dewy);
+            dewy.awaitLog("msg=deployed version=" + version + " ", 1, Duration.ofSeconds(10));
+            long after = pid(get(port));
+            Dewy.await("requests served by the new release", Duration.ofSeconds(10),
+                    () -> load.snapshot().pids().contains(after));
+        } finally {
+            HttpLoad.Result result = load.stop();
+            org.junit.jupiter.api.Assertions.assertEquals(0, result.failed(),
+                    "failed requests across the deploy: " + result);
+            org.junit.jupiter.api.Assertions.assertTrue(result.ok() > 100, result.toString());
+        }
+        return before;
     }
 }

@@ -58,11 +58,6 @@ class DeployIT {
         return DeployFixtures.currentTag(workdir());
     }
 
-    /** A workdir from an earlier run: v1.0.0 is current, and dewy starts it at once. */
-    private void earlierRun() throws IOException {
-        DeployFixtures.earlierRun(workdir());
-    }
-
     private List<String> releaseDirs() throws IOException {
         try (Stream<Path> s = Files.list(workdir().resolve("releases"))) {
             return s.map(p -> p.getFileName().toString()).sorted().toList();
@@ -94,23 +89,8 @@ class DeployIT {
                 assertTrue(dewy.log().contains("msg=\"no release yet: the application starts after the first deploy\""));
                 assertEquals(1, gh.downloads(ARTIFACT), "only v1.9.0 downloaded: " + gh.requests());
 
-                HttpLoad load = HttpLoad.to(Target.tcp("127.0.0.1", port)).keepAlive(2).oneShot(2)
-                        .deadline(Duration.ofSeconds(60)).maxRequests(2_000_000).start();
-                long before;
-                try {
-                    Dewy.await("load running", Duration.ofSeconds(10), () -> load.snapshot().ok() > 50);
-                    before = pid(get(port));
-                    publish(gh, "v1.10.0", ReleaseFixtures.appTarGz("v1.10.0"));
-                    awaitServing(port, "v1.10.0", dewy);
-                    dewy.awaitLog("msg=deployed version=v1.10.0 ", 1, Duration.ofSeconds(10));
-                    long after = pid(get(port));
-                    Dewy.await("requests served by the new release", Duration.ofSeconds(10),
-                            () -> load.snapshot().pids().contains(after));
-                } finally {
-                    HttpLoad.Result result = load.stop();
-                    assertEquals(0, result.failed(), "failed requests across the deploy: " + result);
-                    assertTrue(result.ok() > 100, result.toString());
-                }
+                long before = DeployFixtures.deployUnderLoad(port, dewy, "v1.10.0",
+                        () -> publish(gh, "v1.10.0", ReleaseFixtures.appTarGz("v1.10.0")));
                 assertTrue(before > 0);
                 assertEquals("v1.10.0", currentTag());
                 assertEquals(2, releaseDirs().size(), releaseDirs().toString());
@@ -297,7 +277,7 @@ class DeployIT {
     @Test
     void registryErrorsBackOffKeepTheAppRunningAndAreNotifiedOnce() throws Exception {
         int port = StarterIT.freePort();
-        earlierRun();
+        DeployFixtures.earlierRun(workdir());
         try (FakeGitHub gh = new FakeGitHub().start(); NotifyReceiver hooks = new NotifyReceiver()) {
             publish(gh, "v1.0.0", ReleaseFixtures.appTarGz("v1.0.0"));
             gh.fail(503, 4);
@@ -327,7 +307,7 @@ class DeployIT {
     @Test
     void aRegistryThatIsDownIsNotifiedOnceAndTheAppServes() throws Exception {
         int port = StarterIT.freePort();
-        earlierRun();
+        DeployFixtures.earlierRun(workdir());
         try (NotifyReceiver hooks = new NotifyReceiver()) {
             Map<String, String> env = Map.of("GITHUB_API_URL", "http://127.0.0.1:" + StarterIT.freePort());
             try (Dewy dewy = start(env, args("ghr://o/r", port, "--notifier", hooks.webhook()))) {
@@ -584,7 +564,8 @@ class DeployIT {
         "--registry ghr://only-owner", "--registry ftp://x/y", "--registry ghr://o/r?colour=red",
         "--notifier slack://deploys", "--notifier foo://bar", "--registry file:///tmp --workdir /proc/self/nope",
         "--registry ghr://o/r -i 0", "--after-deploy-hook true", "--slot blue", "--registry file:///tmp --slot a+b",
-        "--registry file:///tmp --calver yyyy", "--registry file:///tmp?calver=YYYY.MICRO --calver YYYY.0M.MICRO"})
+        "--registry file:///tmp --calver yyyy", "--registry file:///tmp?calver=YYYY.MICRO --calver YYYY.0M.MICRO",
+        "--registry gs:///app", "--registry gs://Bad_Bucket/app", "--registry gs://releases/app?region=x"})
     void badDeployFlagsAreOneLineUsageErrorsBeforeTheApplicationStarts(String flags) throws Exception {
         List<String> args = new ArrayList<>(List.of(flags.split(" ")));
         args.addAll(List.of("--", "touch", tmp.resolve("started").toString()));
