@@ -322,7 +322,12 @@ final class Dewy implements AutoCloseable {
     static String read(Path file) {
         try {
             return Files.exists(file) ? Files.readString(file, StandardCharsets.UTF_8) : "";
+        } catch (java.nio.file.NoSuchFileException e) {
+            return ""; // gone between the check and the read
         } catch (IOException e) {
+            if ("No such process".equals(e.getMessage())) {
+                return ""; // a /proc/PID file whose process exited while it was read: as if it were gone
+            }
             throw new AssertionError(e);
         }
     }
