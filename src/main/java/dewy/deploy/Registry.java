@@ -4,8 +4,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 
@@ -35,14 +33,6 @@ public interface Registry {
      * forever). Honours Thread interrupts (throws InterruptedException or InterruptedIOException promptly).
      */
     void copy(Asset asset, OutputStream out, long maxBytes, Duration timeout) throws IOException, InterruptedException;
-
-    /** Streams the asset to file (created or truncated), as {@link #copy} does. */
-    default void download(Asset asset, Path file, long maxBytes, Duration timeout)
-            throws IOException, InterruptedException {
-        try (OutputStream out = Files.newOutputStream(file)) {
-            copy(asset, out, maxBytes, timeout);
-        }
-    }
 
     /**
      * Leaves {@code report} beside the release {@code tag} (Go dewy's shipping report): an asset of the GitHub release,

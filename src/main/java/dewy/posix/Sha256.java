@@ -11,9 +11,9 @@ import jnr.ffi.annotations.Out;
  * SHA-256 for artifacts, from libcrypto when the system has it, else from the JDK.
  *
  * <p>Why not only {@link MessageDigest}: the launcher runs dewy with C1 alone ({@code -XX:TieredStopAtLevel=1}, for
- * start-up), and only C2 turns the JDK's SHA-256 into the CPU's SHA instructions. Under C1 the JDK hashes 200 MiB in
- * about 2.4 s against 0.4 s with C2; allowing C2 costs about 50 ms of every start (both measured on this project's
- * 2-core VM). libcrypto (OpenSSL 3 or 1.1) uses those instructions whatever the JIT, and it is bound only on the
+ * start-up), and only C2 turns the JDK's SHA-256 into the CPU's SHA instructions. {@code bench/jit.sh}: under C1 the
+ * JDK hashed 200 MiB in 3.6 s against 0.65 s with C2 allowed, and allowing C2 made every start about 100 ms slower
+ * (README "Download"). libcrypto (OpenSSL 3 or 1.1) uses those instructions whatever the JIT, and it is bound only on the
  * first hash, so start-up pays nothing for it.
  */
 public final class Sha256 {

@@ -203,7 +203,7 @@ class GitHubRegistryTest {
         Registry reg = registry("", "s3cret");
         Release r = reg.latest();
         Path file = dir.resolve("a");
-        reg.download(r.artifact(), file, 1000, T);
+        ReleaseFixtures.download(reg, r.artifact(), file, 1000, T);
         assertEquals("v1.0.0", Files.readString(file));
         List<String> req = gh.requests();
         assertTrue(req.get(0).startsWith("GET /repos/o/r/releases?per_page=100 ") && req.get(0).endsWith("+auth"),
@@ -220,7 +220,7 @@ class GitHubRegistryTest {
     void sameHostRedirectKeepsTheToken() throws Exception {
         publish("v1.0.0", false, false);
         Registry reg = registry("", "s3cret");
-        reg.download(reg.latest().artifact(), dir.resolve("a"), 1000, T);
+        ReleaseFixtures.download(reg, reg.latest().artifact(), dir.resolve("a"), 1000, T);
         String last = gh.requests().get(gh.requests().size() - 1);
         assertTrue(last.startsWith("GET /download/") && last.endsWith("+auth"), last);
     }
@@ -366,10 +366,10 @@ class GitHubRegistryTest {
         Registry reg = registry("", null);
         Release r = reg.latest();
         RegistryException e = assertThrows(RegistryException.class,
-                () -> reg.download(r.artifact(), dir.resolve("a"), 4999, T));
+                () -> ReleaseFixtures.download(reg, r.artifact(), dir.resolve("a"), 4999, T));
         assertEquals("registry ghr://o/r: " + LINUX + " exceeds the size limit of 4999 bytes", e.getMessage());
         assertFalse(e.isTransient());
-        reg.download(r.artifact(), dir.resolve("b"), 5000, T);
+        ReleaseFixtures.download(reg, r.artifact(), dir.resolve("b"), 5000, T);
         assertEquals(5000, Files.size(dir.resolve("b")));
     }
 
@@ -378,7 +378,7 @@ class GitHubRegistryTest {
         publish("v1.0.0", false, false);
         Registry reg = registry("", null);
         Path file = Files.writeString(dir.resolve("a"), "x".repeat(100));
-        reg.download(reg.latest().artifact(), file, 1000, T);
+        ReleaseFixtures.download(reg, reg.latest().artifact(), file, 1000, T);
         assertEquals("v1.0.0", Files.readString(file));
     }
 
@@ -395,7 +395,7 @@ class GitHubRegistryTest {
         gh.release("v1.0.0", false, false).asset(LINUX, big);
         Registry reg = registry("", null);
         Path file = dir.resolve("copy");
-        reg.download(reg.latest().artifact(), file, 20L << 20, T);
+        ReleaseFixtures.download(reg, reg.latest().artifact(), file, 20L << 20, T);
         assertEquals(Checksums.sha256(big), Checksums.sha256(file));
     }
 
@@ -407,7 +407,7 @@ class GitHubRegistryTest {
         Asset a = reg.latest().artifact();
         long t0 = System.nanoTime();
         RegistryException e = assertTimeoutPreemptively(Duration.ofSeconds(10), () -> assertThrows(
-                RegistryException.class, () -> reg.download(a, dir.resolve("a"), 1 << 20, Duration.ofMillis(700))));
+                RegistryException.class, () -> ReleaseFixtures.download(reg, a, dir.resolve("a"), 1 << 20, Duration.ofMillis(700))));
         long ms = (System.nanoTime() - t0) / 1_000_000;
         assertTrue(ms >= 600 && ms < 5000, ms + " ms");
         assertTrue(e.isTransient());
@@ -423,7 +423,7 @@ class GitHubRegistryTest {
         AtomicReference<Throwable> thrown = new AtomicReference<>();
         Thread t = new Thread(() -> {
             try {
-                reg.download(a, dir.resolve("a"), 1 << 20, Duration.ofSeconds(60));
+                ReleaseFixtures.download(reg, a, dir.resolve("a"), 1 << 20, Duration.ofSeconds(60));
             } catch (Throwable e) {
                 thrown.set(e);
             }
@@ -504,7 +504,7 @@ class GitHubRegistryTest {
         gh.release("v1.0.0", false, false).asset(LINUX, content);
         Registry reg = registry("", null);
         Path file = dir.resolve("x");
-        reg.download(reg.latest().artifact(), file, content.length, T);
+        ReleaseFixtures.download(reg, reg.latest().artifact(), file, content.length, T);
         assertArrayEquals(content, Files.readAllBytes(file));
     }
 
@@ -519,7 +519,7 @@ class GitHubRegistryTest {
             Registry viaProxy = Registry.parse("ghr://o/r", env, "linux", "amd64", null, null);
             Release r = viaProxy.latest();
             assertEquals("v1.0.0", r.tag());
-            viaProxy.download(r.artifact(), dir.resolve("a"), 1000, T);
+            ReleaseFixtures.download(viaProxy, r.artifact(), dir.resolve("a"), 1000, T);
             assertEquals("artifact", Files.readString(dir.resolve("a")));
             assertTrue(proxy.seen().get(0).startsWith("GET http://api.invalid:" + port + "/repos/o/r/releases"),
                     proxy.seen().toString());

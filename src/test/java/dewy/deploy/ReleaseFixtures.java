@@ -104,6 +104,14 @@ public final class ReleaseFixtures {
         return cut;
     }
 
+    /** Streams {@code asset} to {@code file} (created or truncated) through {@link Registry#copy}. */
+    static void download(Registry registry, Asset asset, java.nio.file.Path file, long maxBytes,
+            java.time.Duration timeout) throws java.io.IOException, InterruptedException {
+        try (java.io.OutputStream out = java.nio.file.Files.newOutputStream(file)) {
+            registry.copy(asset, out, maxBytes, timeout);
+        }
+    }
+
     public static String sha256(byte[] content) {
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content));
