@@ -17,7 +17,8 @@ class JettyAppIT {
     void readyFromJdk17AndTenRestartsFailNoRequest() throws Exception {
         int port = StarterIT.freePort();
         try (Dewy dewy = JavaApps.start(tmp, port, JavaApps.JETTY)) {
-            // the app's stderr is dewy's: its start line names the sd_notify transport
+            // the app's stderr is dewy's: its start line names the sd_notify transport (it may come after READY=1)
+            dewy.awaitLog("hello-jetty: generation 1 serving on fd 0", 1, Duration.ofSeconds(10));
             assertTrue(dewy.log().contains("hello-jetty: generation 1 serving on fd 0 (/127.0.0.1:" + port
                     + "), sd_notify to ") && dewy.log().contains("(jnr-ffi)"), "READY=1 from JDK 17: " + dewy.log());
             HttpLoad load = JavaApps.load(port, 1, Duration.ofSeconds(2), Duration.ofSeconds(300));
