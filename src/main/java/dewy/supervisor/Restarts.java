@@ -46,6 +46,8 @@ final class Restarts {
 
     private final Deque<RestartRequest> pending = new ArrayDeque<>();
     private dewy.metrics.Metrics metrics = dewy.metrics.Metrics.NONE;
+    /** Hears every request this queue takes, submitted or made here (tests check that each one completes). */
+    private java.util.function.Consumer<RestartRequest> taken = r -> { };
     private RestartRequest active;
     private Phase phase = Phase.IDLE;
     /** The generation the active request started, while it is STARTING. */
@@ -148,6 +150,7 @@ final class Restarts {
 
     /** Queues a request, or joins it to the active one, and starts what can start. */
     void submit(RestartRequest r) {
+        taken.accept(r);
         long now = clock.nanoTime();
         if (drain.ending()) {
             abandon(r, "dewy is stopping");
@@ -360,7 +363,7 @@ final class Restarts {
         metrics.crashed(delay / 1e9);
         Log.warn("cannot start the application; retrying after a backoff", "backoff",
                 Durations.format(Duration.ofNanos(delay)), "crashes_in_window", crashes.recent());
-        RestartRequest retry = RestartRequest.of(RestartRequest.Reason.CRASH);
+        RestartRequest retry = made(RestartRequest.of(RestartRequest.Reason.CRASH));
         retry.notBefore = now + delay;
         pending.addFirst(retry);
         pump(now);
@@ -428,7 +431,7 @@ final class Restarts {
             return;
         }
         metrics.crashed(delay / 1e9);
-        RestartRequest crash = RestartRequest.of(RestartRequest.Reason.CRASH);
+        RestartRequest crash = made(RestartRequest.of(RestartRequest.Reason.CRASH));
         crash.notBefore = now + delay;
         pending.addLast(crash);
         pump(now);
@@ -495,7 +498,7 @@ final class Restarts {
             return;
         }
         // the crash policy does not apply: the release that worked starts again at once
-        end(false, why, RestartRequest.of(RestartRequest.Reason.ROLLBACK));
+        end(false, why, made(RestartRequest.of(RestartRequest.Reason.ROLLBACK)));
     }
 
     private void deployFailedBeforeStart(String why) {
@@ -581,7 +584,7 @@ final class Restarts {
         Log.warn("application exited; restarting after a backoff", "code", code,
                 "backoff", Durations.format(Duration.ofNanos(delay)), "policy", config.restart().mode().flag(),
                 "crashes_in_window", crashes.recent());
-        RestartRequest crash = RestartRequest.of(RestartRequest.Reason.CRASH);
+        RestartRequest crash = made(RestartRequest.of(RestartRequest.Reason.CRASH));
         crash.notBefore = now + delay;
         pending.addLast(crash);
         pump(now);
@@ -623,6 +626,16 @@ final class Restarts {
 
     private boolean overlapping() {
         return starter.hasListeners();
+    }
+
+    private RestartRequest made(RestartRequest r) {
+        taken.accept(r);
+        return r;
+    }
+
+    /** For the property check: hear every request, so that none can be lost without being completed. */
+    void observeForTest(java.util.function.Consumer<RestartRequest> listener) {
+        taken = listener;
     }
 
     /** For tests and the property check: what is under way and queued. */

@@ -26,6 +26,10 @@ final class FakeProcesses implements Processes {
     final Set<Integer> groups = new LinkedHashSet<>();
     private final List<Posix.Exit> exited = new ArrayList<>();
     SpawnException spawnFailure;
+    /** Thrown by the next spawn() only (EMFILE for a moment, say); then spawns work again. */
+    SpawnException nextSpawnFailure;
+    /** Thrown by the next openNotify() only (the socket's directory removed by a tmp cleaner, say). */
+    java.io.IOException nextNotifyFailure;
     /** Thrown by the next reap(), as a bug or an exhausted JVM would. */
     Error nextReapFailure;
     int spawnAttempts;
@@ -52,6 +56,11 @@ final class FakeProcesses implements Processes {
         spawnAttempts++;
         if (spawnFailure != null) {
             throw spawnFailure;
+        }
+        if (nextSpawnFailure != null) {
+            SpawnException e = nextSpawnFailure;
+            nextSpawnFailure = null;
+            throw e;
         }
         int pid = nextPid++;
         spawned.add(pid);
@@ -81,7 +90,12 @@ final class FakeProcesses implements Processes {
     }
 
     @Override
-    public NotifyChannel openNotify(int generation) {
+    public NotifyChannel openNotify(int generation) throws java.io.IOException {
+        if (nextNotifyFailure != null) {
+            java.io.IOException e = nextNotifyFailure;
+            nextNotifyFailure = null;
+            throw e;
+        }
         NotifyChannel c = new NotifyChannel(nextFd++, "/tmp/fake/notify-" + generation + ".sock");
         notifyOpen.put(c.fd(), c);
         return c;

@@ -31,20 +31,26 @@ import org.quicktheories.core.Gen;
  * Random interleavings of everything that can happen to dewy's lifecycle, on the fake process table and clock:
  * USR1, HUP, TERM, crashes, deploys with and without hooks, hooks that approve or refuse, READY=1 or silence,
  * time passing past readiness timeouts, backoffs and grace periods, old generations exiting, process groups
- * emptying. After every step the lifecycle's invariants must hold:
+ * emptying, spawns failing for a moment (EMFILE, a NOTIFY_SOCKET that cannot be made). SIGKILL works as the kernel's
+ * does: whatever dewy kills is gone at its next turn. After every step the lifecycle's invariants must hold:
  * <ol>
  *   <li>once no restart is under way or queued, at most one generation serves;</li>
- *   <li>outside a drain there is always a generation that serves or a start on its way;</li>
+ *   <li>outside a drain there is always a generation that serves or a start on its way; and, judged by the process
+ *       table alone, not by dewy's word: wherever a run stops, time passing is enough for an application process
+ *       to be alive again, or for dewy to have given up and exited;</li>
  *   <li>once settled, {@code current} names the release the newest serving generation runs;</li>
  *   <li>no generation ever starts on a release no after-hook approved, and no HUP reaches an application while
  *       current names one;</li>
- *   <li>after the final drain, every deploy request has its outcome and nothing is left queued.</li>
+ *   <li>every restart request (start, USR1, crash, deploy, rollback) is, after every step, either completed or still
+ *       held by the queue (under way, queued, or joined to one that is); after the final drain every one is
+ *       completed, every deploy has its outcome, and nothing is left queued;</li>
+ *   <li>no NOTIFY_SOCKET stays open but a listed generation's: not a failed spawn's, not a dropped one's.</li>
  * </ol>
  * Under {@code dewy assets} (no application) the same steps must never spawn anything but hooks; once settled,
  * {@code current} names an approved release; the drain ends with status 0.
  */
 class LifecyclePropertyTest {
-    enum Kind { USR1, HUP, CRASH, READY, DEPLOY, HOOK_OK, HOOK_FAIL, TIME, OLD_EXITS, GROUP_EMPTIES, TERM }
+    enum Kind { USR1, HUP, CRASH, READY, DEPLOY, HOOK_OK, HOOK_FAIL, TIME, OLD_EXITS, GROUP_EMPTIES, SPAWN_FAILS, TERM }
 
     /** One step; {@code pick} chooses which generation, hook or duration it applies to. */
     record Step(Kind kind, int pick) {
@@ -54,7 +60,7 @@ class LifecyclePropertyTest {
 
     /** How often each kind of step comes: READY and TIME often, TERM rarely (it ends the run). */
     private static Kind[] weighted() {
-        int[] weights = {6, 3, 4, 10, 5, 5, 3, 8, 6, 4, 1};
+        int[] weights = {6, 3, 4, 10, 5, 5, 3, 8, 6, 4, 2, 1};
         List<Kind> all = new ArrayList<>();
         for (Kind k : Kind.values()) {
             for (int i = 0; i < weights[k.ordinal()]; i++) {
@@ -96,6 +102,12 @@ class LifecyclePropertyTest {
         final List<Request.Rollout> rollouts = new ArrayList<>();
         final Supervisor s;
         final List<String> trace = new ArrayList<>();
+        /** Every request dewy's restart queue took, in order. */
+        final List<RestartRequest> taken = new ArrayList<>();
+        /** Processes the test has made exit (they may wait to be reaped). */
+        final Set<Integer> dead = new HashSet<>();
+        /** How far into procs.sent the kernel's SIGKILL has been applied. */
+        int killsSeen;
         int versions = 1;
         boolean terminated;
         final boolean assets;
@@ -115,6 +127,7 @@ class LifecyclePropertyTest {
                 return releases.current;
             };
             s = new Supervisor(config, starter, procs, now::get, 1, Lifecycle.NONE, null, releases);
+            s.restartsForTest().observeForTest(taken::add);
             trace.add("start sockets=" + sockets + " unlimited=" + unlimitedRestarts + " assets=" + assets);
             if (assets) {
                 s.runNoApplication(true);
@@ -132,7 +145,11 @@ class LifecyclePropertyTest {
                 }
                 trace.add(step.toString());
                 apply(step);
+                kernelKills();
                 invariants();
+            }
+            if (!assets) {
+                anApplicationComesBack();
             }
             finish();
         }
@@ -210,6 +227,14 @@ class LifecyclePropertyTest {
                     }
                     s.handle(signal(17));
                 }
+                case SPAWN_FAILS -> {
+                    if (step.pick() % 2 == 0) {
+                        procs.nextSpawnFailure = dewy.posix.SpawnException.system("posix_spawn",
+                                "Too many open files");
+                    } else {
+                        procs.nextNotifyFailure = new java.io.IOException("No such file or directory");
+                    }
+                }
                 case TERM -> {
                     terminated = true;
                     s.handle(signal(SIGTERM));
@@ -226,12 +251,12 @@ class LifecyclePropertyTest {
             for (int i = 0; i < 50 && !s.done(); i++) {
                 for (Generation g : s.generationsForTest()) {
                     if (!g.exited) {
-                        procs.exit(g.pid, WaitStatus.ofSignal(SIGTERM));
+                        exitOnce(g.pid, WaitStatus.ofSignal(SIGTERM));
                     }
                     procs.groups.remove(g.pid);
                 }
                 for (int pid : runningHooks()) {
-                    procs.exit(pid, WaitStatus.ofSignal(SIGTERM));
+                    exitOnce(pid, WaitStatus.ofSignal(SIGTERM));
                 }
                 s.handle(signal(17));
                 now.addAndGet(Duration.ofSeconds(5).toNanos());
@@ -240,6 +265,9 @@ class LifecyclePropertyTest {
             check(s.done(), "dewy never finished its drain");
             for (Request.Rollout r : rollouts) {
                 check(r.outcome().isDone(), "rollout " + r.version() + " never completed");
+            }
+            for (RestartRequest r : taken) {
+                check(r.done(), "request " + r + " never completed");
             }
             check(s.restartsForTest().queued().isEmpty(), "requests left: " + s.restartsForTest().queued());
             check(approved.contains(releases.current), "dewy ended with current on unapproved " + releases.current);
@@ -260,6 +288,22 @@ class LifecyclePropertyTest {
                 return;
             }
             check(s.applicationOrPendingStart(), "no application and nothing on its way, outside a drain");
+            Set<RestartRequest> held = new HashSet<>();
+            for (RestartRequest q : s.restartsForTest().queued()) {
+                hold(q, held);
+            }
+            for (RestartRequest r : taken) {
+                check(r.done() || held.contains(r), "request " + r + " is neither completed nor held by the queue "
+                        + s.restartsForTest().queued());
+            }
+            Set<Integer> ownNotify = new HashSet<>();
+            for (Generation g : gens) {
+                if (g.notify != null && !g.notifyClosed) {
+                    ownNotify.add(g.notify.fd());
+                }
+            }
+            check(ownNotify.containsAll(procs.notifyOpen.keySet()), "NOTIFY_SOCKETs open " + procs.notifyOpen.keySet()
+                    + " but the generations' are " + ownNotify);
             boolean settled = s.restartsForTest().settled();
             List<Generation> serving = gens.stream().filter(Generation::serving).toList();
             if (settled && !terminated) {
@@ -276,6 +320,73 @@ class LifecyclePropertyTest {
             }
         }
 
+        private static void hold(RestartRequest r, Set<RestartRequest> held) {
+            if (held.add(r)) {
+                r.joined.forEach(j -> hold(j, held));
+            }
+        }
+
+        /** SIGKILL as the kernel does it: every process (or group) dewy sent it to is gone at dewy's next turn. */
+        private void kernelKills() {
+            while (killsSeen < procs.sent.size()) {
+                boolean any = false;
+                for (; killsSeen < procs.sent.size(); killsSeen++) {
+                    FakeProcesses.Sent x = procs.sent.get(killsSeen);
+                    if (x.signal() != dewy.posix.Signals.SIGKILL) {
+                        continue;
+                    }
+                    List<Integer> victims = new ArrayList<>();
+                    if (x.target().equals("descendants")) {
+                        victims.addAll(procs.children);
+                        procs.groups.clear();
+                    } else if (x.target().startsWith("-")) {
+                        int pgid = Integer.parseInt(x.target().substring(1));
+                        victims.add(pgid);
+                        procs.groups.remove(pgid);
+                    } else if (!x.target().equals("self")) {
+                        victims.add(Integer.parseInt(x.target()));
+                    }
+                    for (int pid : victims) {
+                        any |= exitOnce(pid, WaitStatus.ofSignal(dewy.posix.Signals.SIGKILL));
+                    }
+                }
+                if (any) {
+                    s.handle(signal(17));
+                }
+            }
+        }
+
+        /** Whether a generation's main process is alive, judged by the process table alone. */
+        private boolean anApplicationProcessLives() {
+            for (int pid : procs.spawned) {
+                if (procs.children.contains(pid) && !dead.contains(pid)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        /**
+         * Liveness, wherever the run stopped: with nothing but time passing (hooks time out, backoffs end, what dewy
+         * kills dies), an application process is alive again within a bound, or dewy has given up and exited.
+         */
+        private void anApplicationComesBack() {
+            if (terminated || s.done() || anApplicationProcessLives()) {
+                return;
+            }
+            trace.add("no application process: time passes");
+            long bound = Duration.ofMinutes(10).toNanos();
+            long from = now.get();
+            while (!s.done() && !anApplicationProcessLives() && now.get() - from < bound) {
+                now.addAndGet(Duration.ofSeconds(1).toNanos());
+                s.handle(null);
+                kernelKills();
+                invariants();
+            }
+            check(s.done() || anApplicationProcessLives(), "dewy alive with no application process for "
+                    + Duration.ofNanos(now.get() - from).toSeconds() + " s of nothing but time passing");
+        }
+
         private List<Integer> runningHooks() {
             List<Integer> hooks = new ArrayList<>();
             for (int pid : procs.checks.keySet()) {
@@ -286,8 +397,17 @@ class LifecyclePropertyTest {
             return hooks;
         }
 
-        private void exit(int pid, int status, boolean groupEmpties) {
+        /** Makes a child exit, unless it already has; true if it did now. */
+        private boolean exitOnce(int pid, int status) {
+            if (!procs.children.contains(pid) || !dead.add(pid)) {
+                return false;
+            }
             procs.exit(pid, status);
+            return true;
+        }
+
+        private void exit(int pid, int status, boolean groupEmpties) {
+            exitOnce(pid, status);
             if (groupEmpties) {
                 procs.groups.remove(pid);
             }
