@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dewy.deploy.FakeGitHub;
+import dewy.deploy.RawZip;
 import dewy.deploy.ReleaseFixtures;
 import dewy.pid1.Dewy.Mode;
 import dewy.pid1.HttpLoad.Target;
@@ -407,6 +408,74 @@ class DeployIT {
 
                 publishFile(dir, "v1.6.0", ReleaseFixtures.appTarGz("v1.6.0"), true);
                 awaitServing(port, "v1.6.0", dewy);
+            }
+        }
+    }
+
+    /**
+     * Input that once killed dewy's threads, against the real dewy as PID 1 with the launcher's 64 MiB heap: a 28 MB
+     * zip of 300,000 entries (inside every size limit; listing it once needed about 140 MiB) is refused in one line
+     * and notified, the running generation serves on, and the next good release deploys, so the scheduler went on.
+     * Meanwhile Slack accepts connections and never answers (5 s per post until the timeout): every webhook still
+     * comes at once, because each notifier has its own queue.
+     */
+    @Test
+    void aZipOf300000EntriesIsRefusedDeploysGoOnAndAStalledSlackDelaysNoWebhook() throws Exception {
+        int port = StarterIT.freePort();
+        Path dir = tmp.resolve("registry");
+        Files.createDirectories(dir);
+        List<java.net.Socket> held = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (NotifyReceiver hooks = new NotifyReceiver();
+                java.net.ServerSocket stalled = new java.net.ServerSocket(0, 50,
+                        java.net.InetAddress.getLoopbackAddress())) {
+            Thread acceptor = new Thread(() -> {
+                try {
+                    while (true) {
+                        held.add(stalled.accept()); // read nothing, answer nothing
+                    }
+                } catch (IOException closed) {
+                    // the test is over
+                }
+            }, "stalled-slack");
+            acceptor.setDaemon(true);
+            acceptor.start();
+            Map<String, String> env = Map.of("SLACK_TOKEN", "xoxb-stalled", "SLACK_API_URL",
+                    "http://127.0.0.1:" + stalled.getLocalPort() + "/api");
+            try (Dewy dewy = start(env, args("file://" + dir, port, "--notifier", "slack://deploys",
+                    "--notifier", hooks.webhook()))) {
+                publishFile(dir, "v1.0.0", ReleaseFixtures.appTarGz("v1.0.0"), true);
+                awaitServing(port, "v1.0.0", dewy);
+                for (int i = 1; i <= 5; i++) {
+                    dewy.signal(Signals.SIGUSR1);
+                    dewy.awaitLog("Restarted receiving by `SIGUSR1` signal", i, Duration.ofSeconds(20));
+                }
+                // behind a stalled Slack, one queue would hold these 5 (and v1.0.0's 3 before them) 5 s each
+                long t0 = System.nanoTime();
+                Dewy.await("5 restarts' webhooks while Slack stalls; got " + hooks.webhooks(), Duration.ofSeconds(8),
+                        () -> hooks.events("server-restarted").size() == 5);
+                System.out.println("DeployIT: the 5th restart's webhook came "
+                        + (System.nanoTime() - t0) / 1_000_000 + " ms after its log line; Slack connections held: "
+                        + held.size());
+                assertFalse(held.isEmpty(), "dewy tried Slack");
+                Dewy.await("the last restart's old generation gone", Duration.ofSeconds(20),
+                        () -> dewy.children().size() == 1);
+                long pid = pid(get(port));
+
+                Path zip = RawZip.write(tmp.resolve("many.zip"), 300_000, i -> "f/" + i, false);
+                publishFile(dir, "v1.1.0", Files.readAllBytes(zip), true, ARTIFACT.replace(".tar.gz", ".zip"));
+                hooks.awaitEvent("error", "v1.1.0", Duration.ofSeconds(30));
+                assertEquals(1, hooks.count("error", "300000"), hooks.webhooks().toString());
+                assertEquals(pid, pid(get(port)), "the running generation served throughout");
+                assertEquals("v1.0.0", currentTag());
+
+                publishFile(dir, "v1.2.0", ReleaseFixtures.appTarGz("v1.2.0"), true);
+                awaitServing(port, "v1.2.0", dewy);
+                assertFalse(dewy.log().contains("OutOfMemoryError"), dewy.log());
+                assertTrue(dewy.alive());
+            }
+        } finally {
+            for (java.net.Socket s : held) {
+                s.close();
             }
         }
     }
