@@ -305,6 +305,34 @@ class DeployIT {
         }
     }
 
+    /**
+     * A release list page of 31 MiB from GitHub (under the old 32 MiB bound, which read it whole into dewy's 64 MiB
+     * heap) is refused as it arrives, notified once, and the application serves on; once pages are normal again the
+     * next release deploys: the scheduler thread lived through it.
+     */
+    @Test
+    void aHugeReleaseListPageIsRefusedAsItArrivesAndDeploysGoOn() throws Exception {
+        int port = StarterIT.freePort();
+        DeployFixtures.earlierRun(workdir());
+        try (FakeGitHub gh = new FakeGitHub().start(); NotifyReceiver hooks = new NotifyReceiver()) {
+            publish(gh, "v1.0.0", ReleaseFixtures.appTarGz("v1.0.0"));
+            gh.bigListPages(31L << 20, true);
+            try (Dewy dewy = start(gh.env(null), args(gh.registryUrl(), port, "--notifier", hooks.webhook()))) {
+                awaitServing(port, "v1.0.0", dewy);
+                long pid = pid(get(port));
+                hooks.awaitEvent("error", "exceeds the size limit", Duration.ofSeconds(20));
+                dewy.awaitLog("msg=\"registry check failed; the running version keeps serving\"", 2,
+                        Duration.ofSeconds(20));
+                gh.bigListPages(0, false);
+                publish(gh, "v1.1.0", ReleaseFixtures.appTarGz("v1.1.0"));
+                awaitServing(port, "v1.1.0", dewy);
+                assertEquals(1, hooks.count("error", "exceeds the size limit"), hooks.webhooks().toString());
+                assertTrue(pid != pid(get(port)));
+                assertFalse(dewy.log().contains("OutOfMemoryError"), dewy.log());
+            }
+        }
+    }
+
     @Test
     void aRegistryThatIsDownIsNotifiedOnceAndTheAppServes() throws Exception {
         int port = StarterIT.freePort();
