@@ -94,8 +94,8 @@ final class JavaApps {
     }
 
     /**
-     * {@code restarts} USR1 restarts from generation {@code g}, each awaited until the old generation exited; then the
-     * load stops and must have failed nothing. Every generation served, and some long request spanned a swap.
+     * {@code restarts} USR1 restarts from generation {@code g}, each awaited until the old generation exited (having
+     * sent STOPPING=1 as its drain began); then the load stops and must have failed nothing. Every generation served, and some long request spanned a swap.
      */
     static HttpLoad.Result restarts(Dewy dewy, HttpLoad load, int g, int restarts) {
         List<Long> pids = new ArrayList<>();
@@ -112,6 +112,8 @@ final class JavaApps {
                 pids.add(pid);
                 load.awaitServedBy(pid, Duration.ofSeconds(15));
                 dewy.awaitLog("msg=\"generation exited\" generation=" + (next - 1) + " ", 1, Duration.ofSeconds(40));
+                String stopping = "msg=\"generation is stopping (STOPPING=1)\" generation=" + (next - 1) + " ";
+                assertEquals(1, dewy.countLog(stopping), "generation " + (next - 1) + " said STOPPING=1 as it drained");
             }
         } finally {
             result = load.stop();

@@ -12,7 +12,11 @@ class JettyAppIT {
     @TempDir
     Path tmp;
 
-    /** READY=1 from JDK 17 (jnr-ffi) gates each swap; 10 restarts under a nonstop load fail no request. */
+    /**
+     * READY=1 from JDK 17 (jnr-ffi) gates each swap: a generation whose start-up takes 5 s longer leaves the old one
+     * serving until it is ready; then 10 restarts under a nonstop load fail no request, each old generation saying
+     * STOPPING=1 as it drains.
+     */
     @Test
     void readyFromJdk17AndTenRestartsFailNoRequest() throws Exception {
         int port = StarterIT.freePort();
@@ -22,8 +26,9 @@ class JettyAppIT {
             assertTrue(dewy.log().contains("hello-jetty: generation 1 serving on fd 0 (/127.0.0.1:" + port
                     + "), sd_notify to ") && dewy.log().contains("(jnr-ffi)"), "READY=1 from JDK 17: " + dewy.log());
             HttpLoad load = JavaApps.load(port, 1, Duration.ofSeconds(2), Duration.ofSeconds(300));
-            JavaApps.restarts(dewy, load, 1, 10);
-            assertTrue(dewy.log().contains("hello-jetty: generation 10 drained"), "stderr kept through the drain");
+            JavaApps.swapIsGatedByReadiness(dewy, tmp, load, 1);
+            JavaApps.restarts(dewy, load, 2, 10);
+            assertTrue(dewy.log().contains("hello-jetty: generation 11 drained"), "stderr kept through the drain");
         }
     }
 }

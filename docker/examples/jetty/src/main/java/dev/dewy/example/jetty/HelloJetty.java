@@ -28,7 +28,9 @@ import org.eclipse.jetty.util.Fields;
  * {@code Connection: close}; wait until each connection has ended or idled for a second; then stop Jetty, which waits
  * for the requests still running.
  * <p>
- * Without dewy ({@code --port 8080}, or no socket on fd 0) it binds the port itself. Routes as the other examples:
+ * Without dewy ({@code --port 8080}, or no socket on fd 0) it binds the port itself.
+ * {@code --app.startup-delay-ms=N} (the Spring example's property) waits N ms before Jetty starts, as slow start-up
+ * work would. Routes as the other examples:
  * {@code GET /} answers {@code pid=<pid> gen=<gen>}; {@code GET /sleep?ms=N} waits N ms first.
  */
 public final class HelloJetty {
@@ -41,7 +43,18 @@ public final class HelloJetty {
     }
 
     public static void main(String[] args) throws Exception {
-        int port = args.length > 1 && args[0].equals("--port") ? Integer.parseInt(args[1]) : 8080;
+        int port = 8080;
+        long startupDelayMs = 0;
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--port") && i + 1 < args.length) {
+                port = Integer.parseInt(args[++i]);
+            } else if (args[i].startsWith("--app.startup-delay-ms=")) { // the Spring example's property, for tests
+                startupDelayMs = Long.parseLong(args[i].substring(args[i].indexOf('=') + 1));
+            }
+        }
+        if (startupDelayMs > 0) { // start-up work before Jetty starts: dewy's old generation serves meanwhile
+            Thread.sleep(startupDelayMs);
+        }
         Server server = new Server();
         // Accepting from the selector (no acceptor thread blocked in accept): stopping it needs no wake-up.
         ServerConnector connector = new ServerConnector(server, 0, 1);
