@@ -57,6 +57,9 @@ final class Resources implements AutoCloseable {
     Releases releases;
     /** Started by the wiring; stopped and waited for here. */
     Scheduler scheduler;
+    /** {@code --proxy}: dewy's TCP proxy on the public address, and the readiness checks of the generations' ports. */
+    dewy.proxy.TcpProxy proxy;
+    dewy.proxy.HealthChecks healthChecks;
 
     private Resources(Posix posix) {
         this.posix = posix;
@@ -87,6 +90,17 @@ final class Resources implements AutoCloseable {
                 admin = AdminServer.bind(new InetSocketAddress(host, a.port()), Main.version(), listeners);
             } catch (IOException e) {
                 throw new Refused(Server.EXIT_USAGE, "--admin " + a.text() + ": "
+                        + (e instanceof java.net.BindException ? "address already in use" : e.getMessage()));
+            }
+        }
+        if (config.proxy() != null) {
+            ListenSpec p = config.proxy();
+            try {
+                // dewy.proxy loads here, and only with --proxy
+                proxy = dewy.proxy.TcpProxy.start(new InetSocketAddress(InetAddress.getByName(p.host() == null
+                        ? "0.0.0.0" : p.host()), p.port()), dewy.proxy.TcpProxy.Options.defaults());
+            } catch (IOException e) {
+                throw new Refused(Server.EXIT_USAGE, "--proxy " + p.text() + ": "
                         + (e instanceof java.net.BindException ? "address already in use" : e.getMessage()));
             }
         }
@@ -124,6 +138,9 @@ final class Resources implements AutoCloseable {
         }
         if (config.deploy() != null) {
             openDeploys(config.deploy(), env);
+        }
+        if (config.proxy() != null && eventFd < 0) {
+            eventFd = posix.eventFd(); // the readiness checks post to the loop's Inbox
         }
     }
 
@@ -164,6 +181,12 @@ final class Resources implements AutoCloseable {
         }
         if (admin != null) {
             admin.stop();
+        }
+        if (healthChecks != null) {
+            healthChecks.close();
+        }
+        if (proxy != null) {
+            proxy.close();
         }
         Listeners.close(posix, listeners);
         if (notifyDir != null) {

@@ -20,6 +20,7 @@ import dewy.notify.Notifications;
 import dewy.posix.Posix;
 import dewy.posix.ProcFs;
 import dewy.starter.Listener;
+import dewy.starter.Readiness;
 import dewy.starter.Starter;
 import dewy.supervisor.Clock;
 import dewy.supervisor.EventLoop;
@@ -142,6 +143,9 @@ final class Server {
         return null;
     }
 
+    /** How long one --proxy readiness check may take to connect and to answer. */
+    private static final Duration PROXY_CHECK_TIMEOUT = Duration.ofSeconds(1);
+
     private static int serve(Config config, Map<String, String> env, Posix posix, ProcFs proc, boolean pid1,
                              String subreaperError, Resources resources) {
         String shell = Files.isExecutable(Path.of(SHELL)) ? SHELL : null;
@@ -152,7 +156,7 @@ final class Server {
         Inbox inbox = null;
         Lifecycle lifecycle = Lifecycle.NONE;
         boolean awaitRelease = false;
-        if (config.deploy() != null) {
+        if (resources.eventFd >= 0) {
             int fd = resources.eventFd;
             inbox = new Inbox(fd, new Inbox.Waker() {
                 @Override
@@ -160,6 +164,8 @@ final class Server {
                     posix.wake(fd);
                 }
             });
+        }
+        if (config.deploy() != null) {
             resources.scheduler = scheduler(config.deploy(), resources.registry, releases, inbox, resources.notes);
             // no current, or one that dangles (its release was removed): nothing to run until the first deploy
             awaitRelease = releases.currentTag() == null && !Files.isDirectory(releases.current());
@@ -174,6 +180,15 @@ final class Server {
         }
         Supervisor supervisor = new Supervisor(config, starter, processes, Clock.SYSTEM, posix.pid(), lifecycle,
                 Publisher.of(resources.admin, config.statusFile(), systemd), releases);
+        if (resources.proxy != null) {
+            Inbox posted = inbox;
+            resources.healthChecks = new dewy.proxy.HealthChecks(Readiness.CHECK_INTERVAL, PROXY_CHECK_TIMEOUT,
+                    generation -> posted.post(new dewy.supervisor.Request.Healthy(generation)));
+            processes.healthChecks(resources.healthChecks);
+            dewy.proxy.TcpProxy proxy = resources.proxy;
+            supervisor.backends(ports -> proxy.publish(ports.stream()
+                    .map(p -> new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), p)).toList()));
+        }
         if (config.assets()) {
             supervisor.runNoApplication(!awaitRelease);
         } else if (awaitRelease) {
@@ -195,6 +210,10 @@ final class Server {
         }
         for (Listener l : resources.listeners) {
             Log.info("listening", "spec", l.spec().text(), "fd", l.childFd(), "port", l.port());
+        }
+        if (resources.proxy != null) {
+            Log.info("proxying", "address", config.proxy().text(), "port", resources.proxy.address().getPort(),
+                    "ready", config.readiness());
         }
         if (starter.listenPidMissing()) {
             Log.warn("no " + SHELL + ": LISTEN_PID cannot be set, so libsystemd and go-systemd ignore LISTEN_FDS; "

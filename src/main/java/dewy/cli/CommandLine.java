@@ -40,11 +40,18 @@ public final class CommandLine {
                             + "/run/app.sock, a range 8000-8005 (at most 100 ports); add =FD to choose the descriptor "
                             + "(8080=0 for System.inheritedChannel())"),
             new Option("backlog", null, "N", "1024", "listen backlog of the --port sockets"),
+            new Option("proxy", null, "ADDR", "off",
+                    "for an application that binds its own port: dewy's TCP proxy listens on ADDR (PORT on 127.0.0.1, "
+                            + "HOST:PORT or [::1]:PORT) and forwards to the newest ready generation, which gets a free "
+                            + "loopback port in PORT and DEWY_PORT; readiness defaults to http:--health-path"),
+            new Option("health-path", null, "PATH", "/",
+                    "with --proxy: a generation is ready once GET PATH on its own port answers 2xx or 3xx"),
             new Option("ready", null, "HOW", "delay:1s",
                     "when a new generation is ready: notify (it sends READY=1 to NOTIFY_SOCKET; the way for JVM "
                             + "servers: dev.dewy:dewy-app or dewy-spring-boot-starter), delay:DURATION (still alive "
                             + "after it: a guess, too short or too long for a JVM's start), exec:CMD (sh -c CMD exits "
-                            + "0; retried every 200ms)"),
+                            + "0; retried every 200ms), http:PATH (with --proxy: GET PATH on the generation's own port "
+                            + "answers 2xx or 3xx)"),
             new Option("ready-timeout", null, "DURATION", "60s",
                     "a new generation not ready by then is stopped; the running one keeps serving"),
             new Option("signal-group", null, null, "false",
@@ -216,6 +223,23 @@ public final class CommandLine {
         }
         List<ListenSpec> ports = ports(value(values, env, "port"));
         Value restart = value(values, env, "restart");
+        Value proxyValue = value(values, env, "proxy");
+        ListenSpec proxy = address(proxyValue);
+        Value healthPath = value(values, env, "health-path");
+        if (proxy == null && !healthPath.defaulted()) {
+            throw new UsageException(healthPath.source() + " needs --proxy");
+        }
+        if (proxy != null && !ports.isEmpty()) {
+            throw new UsageException(proxyValue.source() + " and --port: choose one (--port passes a socket the "
+                    + "application accepts on; --proxy is for one that binds its own port)");
+        }
+        Value ready = value(values, env, "ready");
+        Readiness readiness = proxy != null && ready.defaulted() ? Readiness.http(httpPath(healthPath))
+                : readiness(ready);
+        if (readiness.kind() == Readiness.Kind.HTTP && proxy == null) {
+            throw new UsageException(ready.source() + ": http: readiness needs --proxy (it checks each generation's "
+                    + "own PORT)");
+        }
         return Config.builder(command)
                 .logLevel(level(value(values, env, "log-level")))
                 .logFormat(format(value(values, env, "log-format")))
@@ -223,11 +247,12 @@ public final class CommandLine {
                 .stopSignal(signal(value(values, env, "stop-signal")))
                 .ports(ports)
                 .backlog(number(value(values, env, "backlog"), 1, 65535))
-                .readiness(readiness(value(values, env, "ready")))
+                .readiness(readiness)
                 .readyTimeout(positive(value(values, env, "ready-timeout")))
                 .restartSignal(restartSignal(value(values, env, "restart-signal")))
                 .drainDelay(duration(value(values, env, "drain-delay")))
-                .restart(new RestartPolicy(restartMode(restart, !ports.isEmpty() || socketActivated(env)),
+                .restart(new RestartPolicy(restartMode(restart, !ports.isEmpty() || proxy != null
+                        || socketActivated(env)),
                         duration(value(values, env, "restart-delay")),
                         number(value(values, env, "max-restarts"), 0, 1_000_000),
                         positive(value(values, env, "restart-window"))))
@@ -239,6 +264,7 @@ public final class CommandLine {
                 .signalGroup(bool(value(values, env, "signal-group")))
                 .successExitStatus(statuses(value(values, env, "success-exit-status")))
                 .keepTokens(bool(value(values, env, "keep-tokens")))
+                .proxy(proxy)
                 .build();
     }
 
@@ -417,7 +443,11 @@ public final class CommandLine {
         if (text.startsWith("exec:") && !text.substring(5).isBlank()) {
             return Readiness.exec(text.substring(5));
         }
-        throw new UsageException(v.source() + ": \"" + v.text() + "\" is not notify, delay:DURATION or exec:COMMAND");
+        if (text.startsWith("http:")) {
+            return Readiness.http(httpPath(new Value(text.substring(5), v.source(), false)));
+        }
+        throw new UsageException(v.source() + ": \"" + v.text() + "\" is not notify, delay:DURATION, exec:COMMAND or "
+                + "http:PATH");
     }
 
     private static int restartSignal(Value v) throws UsageException {
@@ -451,6 +481,20 @@ public final class CommandLine {
     }
 
     private static ListenSpec admin(Value v) throws UsageException {
+        return address(v);
+    }
+
+    /** An absolute HTTP path: {@code /health}, {@code /actuator/health/readiness?x=1}. */
+    private static String httpPath(Value v) throws UsageException {
+        String t = v.text().trim();
+        if (!t.startsWith("/") || t.chars().anyMatch(c -> c <= ' ' || c == 0x7f)) {
+            throw new UsageException(v.source() + ": \"" + v.text() + "\" is not an absolute HTTP path (/health)");
+        }
+        return t;
+    }
+
+    /** A TCP address: PORT (on 127.0.0.1), HOST:PORT or [IPV6]:PORT; null when not given. */
+    private static ListenSpec address(Value v) throws UsageException {
         if (v.defaulted()) {
             return null;
         }

@@ -30,12 +30,15 @@ import java.util.List;
  * @param keepTokens    GITHUB_TOKEN, GH_TOKEN, SLACK_TOKEN and MAIL_USERNAME, MAIL_PASSWORD, MAIL_FROM stay in the
  *                      environment of the generations and their readiness checks ({@code --keep-tokens}); deploy
  *                      hooks get them either way
+ * @param proxy         {@code --proxy}: dewy's TCP proxy listens here and forwards to the newest ready generation,
+ *                      which binds the loopback port dewy gives it in PORT; null without
  */
 public record Config(Log.Level logLevel, Log.Format logFormat, Duration gracePeriod, int stopSignal,
                      List<String> command, List<ListenSpec> ports, int backlog, Readiness readiness,
                      Duration readyTimeout, int restartSignal, Duration drainDelay, RestartPolicy restart,
                      ListenSpec admin, Path pidFile, Path statusFile, DeployConfig deploy, List<String> notifiers,
-                     boolean signalGroup, java.util.Set<Integer> successExitStatus, boolean keepTokens) {
+                     boolean signalGroup, java.util.Set<Integer> successExitStatus, boolean keepTokens,
+                     ListenSpec proxy) {
     public Config {
         command = List.copyOf(command);
         successExitStatus = java.util.Set.copyOf(successExitStatus);
@@ -46,6 +49,11 @@ public record Config(Log.Level logLevel, Log.Format logFormat, Duration gracePer
     /** {@code dewy assets}: no command, no application; pull deploys swap current and run the hooks. */
     public boolean assets() {
         return command.isEmpty();
+    }
+
+    /** Restarts overlap (the new generation starts beside the old): with sockets dewy holds, or its proxy. */
+    public boolean overlapping() {
+        return !ports.isEmpty() || proxy != null;
     }
 
     /** The status as dewy counts it: 0 for a status listed in {@code --success-exit-status}. */
@@ -66,6 +74,7 @@ public record Config(Log.Level logLevel, Log.Format logFormat, Duration gracePer
         private final List<String> command;
         private List<ListenSpec> ports = List.of();
         private int backlog = 1024;
+        private ListenSpec proxy;
         private Readiness readiness = Readiness.delay(Duration.ofSeconds(1));
         private Duration readyTimeout = Duration.ofSeconds(60);
         private int restartSignal = 15;
@@ -180,10 +189,15 @@ public record Config(Log.Level logLevel, Log.Format logFormat, Duration gracePer
             return this;
         }
 
+        public Builder proxy(ListenSpec v) {
+            proxy = v;
+            return this;
+        }
+
         public Config build() {
             return new Config(logLevel, logFormat, gracePeriod, stopSignal, command, ports, backlog, readiness,
                     readyTimeout, restartSignal, drainDelay, restart, admin, pidFile, statusFile, deploy, notifiers,
-                    signalGroup, successExitStatus, keepTokens);
+                    signalGroup, successExitStatus, keepTokens, proxy);
         }
     }
 }

@@ -129,6 +129,11 @@ public final class Starter {
     }
 
     public Launch launch(List<String> command, int generation, String notifySocket) {
+        return launch(command, generation, notifySocket, List.of());
+    }
+
+    /** {@code extraEnv}: this generation's own variables ({@code PORT=} under {@code --proxy}). */
+    public Launch launch(List<String> command, int generation, String notifySocket, List<String> extraEnv) {
         int[] from = new int[listeners.size()];
         int[] to = new int[listeners.size()];
         for (int i = 0; i < listeners.size(); i++) {
@@ -141,6 +146,7 @@ public final class Starter {
             argv.addAll(command);
         }
         List<String> env = env(generation, notifySocket);
+        env.addAll(extraEnv);
         if (watchdogUsec > 0 && notifySocket != null) { // the generation's own, not its readiness checks'
             env.add("WATCHDOG_USEC=" + watchdogUsec);
         }

@@ -33,6 +33,8 @@ final class Generation {
     /** start, USR1, crash, deploy, rollback: for the log, /status and the notifications. */
     final String reason;
     final NotifyChannel notify;
+    /** {@code --proxy}: the loopback port this generation binds (its PORT), else 0. */
+    int backendPort;
 
     private State state = State.STARTING;
     private long deadline = NONE;

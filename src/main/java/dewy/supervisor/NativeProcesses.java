@@ -263,4 +263,34 @@ public final class NativeProcesses implements Processes {
         posix.close(channel.fd());
         posix.unlink(channel.path());
     }
+
+    /** {@code --proxy}: the HTTP readiness checks, off the loop's thread; null without. */
+    private dewy.proxy.HealthChecks healthChecks;
+
+    public void healthChecks(dewy.proxy.HealthChecks checks) {
+        healthChecks = checks;
+    }
+
+    @Override
+    public int freeLoopbackPort() throws java.io.IOException {
+        // Bound and closed at once: free when the generation binds it a moment later (the kernel hands out
+        // ephemeral ports in turn, so the next bind of 0 does not pick it again soon).
+        try (java.net.ServerSocket s = new java.net.ServerSocket()) {
+            s.setReuseAddress(true);
+            s.bind(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0));
+            return s.getLocalPort();
+        }
+    }
+
+    @Override
+    public void checkHealth(int generation, int port, String path) {
+        healthChecks.start(generation, port, path);
+    }
+
+    @Override
+    public void stopHealthCheck(int generation) {
+        if (healthChecks != null) {
+            healthChecks.stop(generation);
+        }
+    }
 }

@@ -53,4 +53,16 @@ public interface Processes {
     List<String> readNotify(NotifyChannel channel, int mainPid);
 
     void closeNotify(NotifyChannel channel);
+
+    /** A free TCP port on 127.0.0.1 for a generation to bind ({@code --proxy}). */
+    int freeLoopbackPort() throws IOException;
+
+    /**
+     * Starts asking {@code GET path} on 127.0.0.1:{@code port}, off the loop's thread, until it answers 2xx or 3xx;
+     * then posts {@link Request.Healthy} for {@code generation} to the loop.
+     */
+    void checkHealth(int generation, int port, String path);
+
+    /** Stops asking for {@code generation} (ready, gone or timed out). */
+    void stopHealthCheck(int generation);
 }

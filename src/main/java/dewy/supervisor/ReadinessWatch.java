@@ -34,6 +34,7 @@ final class ReadinessWatch {
         switch (config.readiness().kind()) {
             case DELAY -> g.delayReadyAt = now + config.readiness().delay().toNanos();
             case EXEC -> g.nextCheck = now + Readiness.CHECK_INTERVAL.toNanos();
+            case HTTP -> processes.checkHealth(g.number, g.backendPort, config.readiness().command());
             case NOTIFY -> {
             }
         }
@@ -86,12 +87,19 @@ final class ReadinessWatch {
         }
         g.nextCheck = Deadlines.NONE;
         g.delayReadyAt = Deadlines.NONE;
+        if (config.readiness().kind() == Readiness.Kind.HTTP) {
+            processes.stopHealthCheck(g.number);
+        }
     }
 
     private void probe(Generation g, long now) {
         List<String> env = new ArrayList<>(starter.env(g.number, null));
         env.add("DEWY_GENERATION=" + g.number);
         env.add("DEWY_PID=" + g.pid);
+        if (g.backendPort != 0) {
+            env.add("PORT=" + g.backendPort);
+            env.add("DEWY_PORT=" + g.backendPort);
+        }
         try {
             g.checkPid = processes.spawnCheck(config.readiness().command(), env);
             Log.debug("readiness check started", "generation", g.number, "pid", g.checkPid);

@@ -24,6 +24,10 @@ public sealed interface Request {
         }
     }
 
+    /** {@code --proxy}: the HTTP readiness check of {@code generation}'s own port passed. */
+    record Healthy(int generation) implements Request {
+    }
+
     /** Hears a deploy hook's status as soon as it is known (notifications go out in order). */
     interface HookListener {
         HookListener NONE = (hook, code) -> { };

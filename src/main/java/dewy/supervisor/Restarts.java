@@ -48,6 +48,8 @@ final class Restarts {
     private dewy.metrics.Metrics metrics = dewy.metrics.Metrics.NONE;
     /** Hears every request this queue takes, submitted or made here (tests check that each one completes). */
     private java.util.function.Consumer<RestartRequest> taken = r -> { };
+    /** Told when a generation becomes ready, before the older ones are stopped ({@code --proxy}'s backends). */
+    private Runnable servingChanged = () -> { };
     private RestartRequest active;
     private Phase phase = Phase.IDLE;
     /** The generation the active request started, while it is STARTING. */
@@ -124,6 +126,10 @@ final class Restarts {
 
     void metrics(dewy.metrics.Metrics m) {
         metrics = m;
+    }
+
+    void onServingChanged(Runnable r) {
+        servingChanged = r;
     }
 
     // ---- requests
@@ -391,6 +397,7 @@ final class Restarts {
         if (drain.ending()) {
             return; // the drain stops everyone
         }
+        servingChanged.run(); // new connections go to g before the old generations hear the restart signal
         boolean replaced = false;
         for (Generation old : generations.servingOlderThan(g)) {
             Log.info("stopping the previous generation", "generation", old.number, "pid", old.pid,
@@ -625,7 +632,7 @@ final class Restarts {
     }
 
     private boolean overlapping() {
-        return starter.hasListeners();
+        return config.overlapping();
     }
 
     private RestartRequest made(RestartRequest r) {

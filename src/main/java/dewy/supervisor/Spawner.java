@@ -6,6 +6,7 @@ import dewy.posix.SpawnException;
 import dewy.starter.Readiness;
 import dewy.starter.Starter;
 import java.io.IOException;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -54,9 +55,21 @@ final class Spawner {
                 return new Result(null, SpawnException.system("NOTIFY_SOCKET", String.valueOf(e.getMessage())));
             }
         }
+        int port = 0;
+        if (config.proxy() != null) {
+            try {
+                port = processes.freeLoopbackPort();
+            } catch (IOException | RuntimeException e) {
+                if (notify != null) {
+                    processes.closeNotify(notify);
+                }
+                return new Result(null, SpawnException.system("a free port for PORT", String.valueOf(e.getMessage())));
+            }
+        }
+        List<String> own = port == 0 ? List.of() : List.of("PORT=" + port, "DEWY_PORT=" + port);
         int pid;
         try {
-            pid = processes.spawn(starter.launch(config.command(), number, notify == null ? null : notify.path()));
+            pid = processes.spawn(starter.launch(config.command(), number, notify == null ? null : notify.path(), own));
         } catch (SpawnException | RuntimeException e) {
             if (notify != null) {
                 processes.closeNotify(notify);
@@ -66,7 +79,13 @@ final class Spawner {
         }
         lastNumber = number;
         Generation g = new Generation(number, pid, clock.nanoTime(), clock.epochMillis(), reason, notify);
-        Log.info("started", "generation", number, "pid", pid, "reason", reason, "command", config.command().get(0));
+        g.backendPort = port;
+        if (port == 0) {
+            Log.info("started", "generation", number, "pid", pid, "reason", reason, "command", config.command().get(0));
+        } else {
+            Log.info("started", "generation", number, "pid", pid, "reason", reason, "command", config.command().get(0),
+                    "port", port);
+        }
         return new Result(g, null);
     }
 }

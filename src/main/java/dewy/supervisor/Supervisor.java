@@ -69,6 +69,9 @@ public final class Supervisor {
     /** A HUP that arrived while a deploy's swap was not approved yet: forwarded once it is decided. */
     private boolean heldHup;
     private Status published;
+    /** {@code --proxy}: where the loop publishes the backend ports new connections go to; null without. */
+    private Consumer<List<Integer>> backends;
+    private List<Integer> publishedBackends = List.of();
 
     /**
      * @param lifecycle  told of drains (first, to stop the deploy scheduler), ready generations and failed
@@ -130,6 +133,33 @@ public final class Supervisor {
     public void runNoApplication(boolean inPlace) {
         restarts.runNoApplication(inPlace);
         publish();
+    }
+
+    /**
+     * {@code --proxy}: the loop publishes the newest ready generation's port here (on the loop's thread, before the
+     * older generations get the restart signal), and nothing once none is ready; set before {@link #start}.
+     */
+    public void backends(Consumer<List<Integer>> sink) {
+        backends = sink;
+        restarts.onServingChanged(this::publishBackends);
+    }
+
+    private void publishBackends() {
+        if (backends == null) {
+            return;
+        }
+        Generation newest = null;
+        for (Generation g : generations.list()) {
+            if (g.state() == Generation.State.READY && g.backendPort != 0 && !g.exited) {
+                newest = g;
+            }
+        }
+        List<Integer> now = newest == null ? List.of() : List.of(newest.backendPort);
+        if (!now.equals(publishedBackends)) {
+            publishedBackends = now;
+            Log.debug("proxy backends", "ports", now.toString());
+            backends.accept(now);
+        }
     }
 
     /** Where the loop counts what happens (/metrics); set before {@link #start}. */
@@ -203,6 +233,12 @@ public final class Supervisor {
     public void request(Request request) {
         if (request instanceof Request.Rollout r) {
             onRollout(r);
+        } else if (request instanceof Request.Healthy h) {
+            for (Generation g : generations.list()) {
+                if (g.number == h.generation() && g.starting() && !g.exited) {
+                    restarts.ready(g, clock.nanoTime());
+                }
+            }
         }
         afterEvent();
     }
@@ -222,6 +258,7 @@ public final class Supervisor {
         restarts.step(clock.nanoTime());
         restarts.settle(clock.nanoTime());
         drain.advance(clock.nanoTime(), childrenLeft);
+        publishBackends();
         if (heldHup && !restarts.holdsReloads()) {
             heldHup = false;
             Log.info("forwarding the HUP held during the deploy's after-hook");

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dewy.log.Log;
+import dewy.starter.Readiness;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -256,7 +257,7 @@ class CommandLineTest {
     @Test
     void optionEnvNames() {
         assertEquals(List.of("DEWY_LOG_LEVEL", "DEWY_LOG_FORMAT", "DEWY_GRACE_PERIOD", "DEWY_STOP_SIGNAL", "DEWY_PORT",
-                        "DEWY_BACKLOG", "DEWY_READY", "DEWY_READY_TIMEOUT", "DEWY_SIGNAL_GROUP", "DEWY_RESTART_SIGNAL", "DEWY_DRAIN_DELAY",
+                        "DEWY_BACKLOG", "DEWY_PROXY", "DEWY_HEALTH_PATH", "DEWY_READY", "DEWY_READY_TIMEOUT", "DEWY_SIGNAL_GROUP", "DEWY_RESTART_SIGNAL", "DEWY_DRAIN_DELAY",
                         "DEWY_RESTART", "DEWY_SUCCESS_EXIT_STATUS", "DEWY_RESTART_DELAY", "DEWY_MAX_RESTARTS", "DEWY_RESTART_WINDOW", "DEWY_ADMIN",
                         "DEWY_PID_FILE", "DEWY_STATUS_FILE", "DEWY_REGISTRY", "DEWY_SLOT", "DEWY_CALVER", "DEWY_INTERVAL", "DEWY_WORKDIR",
                         "DEWY_KEEP_RELEASES", "DEWY_REQUIRE_CHECKSUM", "DEWY_BEFORE_DEPLOY_HOOK",
@@ -284,7 +285,8 @@ class CommandLineTest {
         Config c = parse("--", "x");
         // These defaults describe an absence (or depend on --port) rather than being a value to pass.
         List<String> descriptive = List.of("port", "admin", "pid-file", "status-file", "restart", "registry",
-                "before-deploy-hook", "after-deploy-hook", "notifier", "slot", "calver", "no-report");
+                "before-deploy-hook", "after-deploy-hook", "notifier", "slot", "calver", "no-report", "proxy",
+                "health-path");
         assertEquals(List.of(), c.ports());
         assertNull(c.admin());
         assertNull(c.pidFile());
@@ -305,7 +307,7 @@ class CommandLineTest {
                 1L << 30, Duration.ofMinutes(10), null, null, true, "server"), c.deploy());
         for (CommandLine.Option o : CommandLine.SERVER_OPTIONS) {
             if (List.of("port", "admin", "pid-file", "status-file", "restart", "registry", "before-deploy-hook",
-                    "after-deploy-hook", "notifier", "slot", "calver").contains(o.name())) {
+                    "after-deploy-hook", "notifier", "slot", "calver", "proxy", "health-path").contains(o.name())) {
                 continue;
             }
             assertEquals(c, parse("--registry", "ghr://o/r", "--" + o.name() + "=" + o.defaultValue(), "--", "x"),
@@ -465,5 +467,34 @@ class CommandLineTest {
         assertTrue(parseEnv(Map.of("DEWY_KEEP_TOKENS", "true"), "--", "x").keepTokens());
         assertFalse(parseEnv(Map.of("DEWY_KEEP_TOKENS", "true"), "--keep-tokens=false", "--", "x").keepTokens());
         assertMentions(usageError(Map.of("DEWY_KEEP_TOKENS", "sometimes"), "--", "x"), "DEWY_KEEP_TOKENS", "sometimes");
+    }
+
+    @Test
+    void proxyGivesEachGenerationItsPortAndDefaultsReadinessToItsHealthPath() throws UsageException {
+        Config c = parse("--proxy", "8080", "--", "x");
+        assertEquals("127.0.0.1", c.proxy().host());
+        assertEquals(8080, c.proxy().port());
+        assertEquals(Readiness.http("/"), c.readiness());
+        assertTrue(c.overlapping(), "the new generation starts beside the old");
+        assertEquals(RestartPolicy.Mode.ON_FAILURE, c.restart().mode(), "as with sockets");
+        assertEquals(Readiness.http("/actuator/health/readiness"),
+                parse("--proxy", "[::1]:8080", "--health-path", "/actuator/health/readiness", "--", "x").readiness());
+        assertEquals(Readiness.notifySocket(), parse("--proxy", "8080", "--ready", "notify", "--", "x").readiness());
+        assertEquals(Readiness.http("/up"), parse("--proxy", "8080", "--ready", "http:/up", "--", "x").readiness());
+        assertEquals(9090, parseEnv(Map.of("DEWY_PROXY", "9090"), "--", "x").proxy().port());
+        assertNull(parse("--", "x").proxy());
+        assertFalse(parse("--", "x").overlapping());
+    }
+
+    @Test
+    void proxyRefusesWhatCannotWork() {
+        assertMentions(usageError("--proxy", "8080", "--port", "8081", "--", "x"), "--proxy", "--port", "choose one");
+        assertMentions(usageError("--health-path", "/h", "--", "x"), "--health-path", "needs --proxy");
+        assertMentions(usageError("--ready", "http:/h", "--", "x"), "--ready", "needs --proxy");
+        assertMentions(usageError("--proxy", "8080", "--health-path", "health", "--", "x"), "--health-path",
+                "not an absolute HTTP path");
+        assertMentions(usageError("--proxy", "8080", "--health-path", "/a b", "--", "x"), "not an absolute HTTP path");
+        assertMentions(usageError("--proxy", "/run/a.sock", "--", "x"), "--proxy");
+        assertMentions(usageError("--proxy", "8080=0", "--", "x"), "--proxy");
     }
 }

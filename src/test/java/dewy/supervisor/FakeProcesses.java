@@ -182,6 +182,28 @@ final class FakeProcesses implements Processes {
         stopSelfCalls++;
     }
 
+    /** Ports handed out by freeLoopbackPort(), in order. */
+    final List<Integer> ports = new ArrayList<>();
+    /** Health checks running: generation to "PORT PATH". */
+    final Map<Integer, String> healthChecks = new LinkedHashMap<>();
+    private int nextPort = 20_000;
+
+    @Override
+    public int freeLoopbackPort() {
+        ports.add(nextPort);
+        return nextPort++;
+    }
+
+    @Override
+    public void checkHealth(int generation, int port, String path) {
+        healthChecks.put(generation, port + " " + path);
+    }
+
+    @Override
+    public void stopHealthCheck(int generation) {
+        healthChecks.remove(generation);
+    }
+
     List<Sent> sentTo(String target) {
         return sent.stream().filter(s -> s.target().equals(target)).toList();
     }
