@@ -51,11 +51,6 @@ public record Config(Log.Level logLevel, Log.Format logFormat, Duration gracePer
         return command.isEmpty();
     }
 
-    /** Restarts overlap (the new generation starts beside the old): with sockets dewy holds, or its proxy. */
-    public boolean overlapping() {
-        return !ports.isEmpty() || proxy != null;
-    }
-
     /** The status as dewy counts it: 0 for a status listed in {@code --success-exit-status}. */
     public int counted(int status) {
         return successExitStatus.contains(status) ? 0 : status;

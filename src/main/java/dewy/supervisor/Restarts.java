@@ -631,8 +631,9 @@ final class Restarts {
         }
     }
 
+    /** The sockets dewy holds (its own --port or systemd's), or its proxy, outlive a generation. */
     private boolean overlapping() {
-        return config.overlapping();
+        return starter.hasListeners() || config.proxy() != null;
     }
 
     private RestartRequest made(RestartRequest r) {

@@ -475,7 +475,6 @@ class CommandLineTest {
         assertEquals("127.0.0.1", c.proxy().host());
         assertEquals(8080, c.proxy().port());
         assertEquals(Readiness.http("/"), c.readiness());
-        assertTrue(c.overlapping(), "the new generation starts beside the old");
         assertEquals(RestartPolicy.Mode.ON_FAILURE, c.restart().mode(), "as with sockets");
         assertEquals(Readiness.http("/actuator/health/readiness"),
                 parse("--proxy", "[::1]:8080", "--health-path", "/actuator/health/readiness", "--", "x").readiness());
@@ -483,7 +482,6 @@ class CommandLineTest {
         assertEquals(Readiness.http("/up"), parse("--proxy", "8080", "--ready", "http:/up", "--", "x").readiness());
         assertEquals(9090, parseEnv(Map.of("DEWY_PROXY", "9090"), "--", "x").proxy().port());
         assertNull(parse("--", "x").proxy());
-        assertFalse(parse("--", "x").overlapping());
     }
 
     @Test
