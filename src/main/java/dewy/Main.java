@@ -9,7 +9,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Properties;
 
-/** {@code dewy server|assets|version|help}. Exit codes are listed in {@link Help#server()}. */
+/** {@code dewy server|assets|container|version|help}. Exit codes are listed in {@link Help#server()}. */
 public final class Main {
     private Main() {
     }
@@ -29,6 +29,8 @@ public final class Main {
             case "server":
             case "assets":
                 return Server.run(Arrays.asList(args).subList(1, args.length), args[0]);
+            case "container": // its classes load only here
+                return dewy.container.ContainerMode.run(Arrays.asList(args).subList(1, args.length), installDir());
             case "version":
             case "--version":
                 System.out.println("dewy " + version());

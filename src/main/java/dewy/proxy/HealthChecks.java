@@ -64,8 +64,8 @@ public final class HealthChecks implements AutoCloseable {
         }
     }
 
-    /** Whether {@code GET path} on 127.0.0.1:port answers with a 2xx or 3xx status line now. */
-    boolean answers(int port, String path) {
+    /** Whether {@code GET path} on 127.0.0.1:port answers with a 2xx or 3xx status line now (any thread). */
+    public boolean answers(int port, String path) {
         try (Socket s = new Socket()) {
             s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), (int) timeout.toMillis());
             s.setSoTimeout((int) timeout.toMillis());
