@@ -169,6 +169,7 @@ final class RollingUpdate {
     }
 
     private void drainThenRemove(List<Replica> old, Duration stopTimeout) throws InterruptedException {
+        Log.info("old replicas left the proxy; draining", "replicas", old.size(), "drain_time", config.drainTime());
         drain(old);
         for (Replica r : old) {
             stopAndRemove(r, stopTimeout);

@@ -8,14 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dewy.deploy.ImageRegistry;
 import dewy.deploy.RegistryException;
 import java.io.IOException;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,38 +22,20 @@ import org.junit.jupiter.api.io.TempDir;
  * engine builds here ({@code docker import} of a one-file tarball) and pushes to it.
  */
 class ImageRegistryIT {
-    private static final Duration T = Duration.ofSeconds(60);
     @TempDir
     Path tmp;
-    private Process registry;
+    private LocalRegistry registry;
 
     @AfterEach
     void stop() throws InterruptedException {
         if (registry != null) {
-            registry.destroy();
-            registry.waitFor(10, TimeUnit.SECONDS);
+            registry.close();
         }
     }
 
     private int startRegistry(Path storage, String auth) throws Exception {
-        int port = DockerfileIT.freePort();
-        Path config = tmp.resolve("config-" + port + ".yml");
-        Files.writeString(config, "version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: " + storage + "\n"
-                + "http:\n  addr: 127.0.0.1:" + port + "\n" + auth);
-        registry = new ProcessBuilder("docker-registry", "serve", config.toString()).redirectErrorStream(true)
-                .redirectOutput(tmp.resolve("registry-" + port + ".log").toFile()).start();
-        long end = System.nanoTime() + T.toNanos();
-        while (true) {
-            try (Socket s = new Socket("127.0.0.1", port)) {
-                return port;
-            } catch (IOException e) {
-                if (System.nanoTime() > end || !registry.isAlive()) {
-                    throw new AssertionError("docker-registry did not start: "
-                            + Files.readString(tmp.resolve("registry-" + port + ".log")));
-                }
-                Thread.sleep(50);
-            }
-        }
+        registry = LocalRegistry.start(tmp, storage, auth);
+        return registry.port();
     }
 
     /** Builds a one-file image for each tag and pushes it; returns the digest the engine recorded for the last. */
@@ -77,12 +56,7 @@ class ImageRegistryIT {
     }
 
     private static String sh(String command) throws Exception {
-        Process p = new ProcessBuilder("sh", "-c", command).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            throw new AssertionError("failed: " + command + "\n" + out);
-        }
-        return out.strip();
+        return LocalRegistry.sh(command);
     }
 
     @Test
@@ -116,8 +90,7 @@ class ImageRegistryIT {
         Path storage = Files.createDirectories(tmp.resolve("storage"));
         int open = startRegistry(storage, "");
         push(open, "team/app", "v1.0.0");
-        registry.destroy();
-        registry.waitFor(10, TimeUnit.SECONDS);
+        registry.close();
         Path htpasswd = tmp.resolve("htpasswd");
         sh("htpasswd -Bbn deployer s3cret > " + htpasswd);
         int port = startRegistry(storage, "auth:\n  htpasswd:\n    realm: dewy-test\n    path: " + htpasswd + "\n");
@@ -146,8 +119,7 @@ class ImageRegistryIT {
         Path storage = Files.createDirectories(tmp.resolve("storage"));
         int open = startRegistry(storage, "");
         String digest = push(open, "team/app", "v3.1.0");
-        registry.destroy();
-        registry.waitFor(10, TimeUnit.SECONDS);
+        registry.close();
 
         sh("openssl req -x509 -newkey rsa:2048 -nodes -keyout " + tmp.resolve("key.pem") + " -out "
                 + tmp.resolve("cert.pem") + " -days 1 -subj /CN=dewy-test-issuer 2>/dev/null");

@@ -38,10 +38,11 @@ import java.util.regex.Pattern;
  * </ul>
  * EOF before the first byte of a response counts as a failure even on a connection that was idle: a server that
  * drains correctly answers the next request with {@code Connection: close} and never drops a connection a nonstop
- * client is about to use. Every run is bounded by a deadline and a request count.
+ * client is about to use. Every run is bounded by a deadline and a request count. Public for the container tests
+ * (dewy.container), which drive dewy's proxy with it.
  */
-final class HttpLoad {
-    enum Outcome {
+public final class HttpLoad {
+    public enum Outcome {
         OK, REFUSED, RESET, EOF, TRUNCATED, TIMEOUT, NON_2XX, MALFORMED, OTHER;
 
         boolean failed() {
@@ -54,8 +55,8 @@ final class HttpLoad {
     }
 
     /** Where the requests go: TCP host and port, or a unix socket path. */
-    record Target(SocketAddress address, String host) {
-        static Target tcp(String host, int port) {
+    public record Target(SocketAddress address, String host) {
+        public static Target tcp(String host, int port) {
             return new Target(new InetSocketAddress(host, port), host.contains(":") ? "[" + host + "]:" + port
                     : host + ":" + port);
         }
@@ -86,11 +87,11 @@ final class HttpLoad {
         }
     }
 
-    static Builder to(Target target) {
+    public static Builder to(Target target) {
         return new Builder(target);
     }
 
-    static final class Builder {
+    public static final class Builder {
         private final Target target;
         private int keepAlive = 1;
         private int oneShot;
@@ -107,13 +108,13 @@ final class HttpLoad {
         }
 
         /** Clients that keep their connection open across requests (default 1). */
-        Builder keepAlive(int clients) {
+        public Builder keepAlive(int clients) {
             this.keepAlive = clients;
             return this;
         }
 
         /** Clients that open a connection per request (default 0). */
-        Builder oneShot(int clients) {
+        public Builder oneShot(int clients) {
             this.oneShot = clients;
             return this;
         }
@@ -132,13 +133,13 @@ final class HttpLoad {
         }
 
         /** No request starts after this much time from {@link #start()} (default 60 s). */
-        Builder deadline(Duration deadline) {
+        public Builder deadline(Duration deadline) {
             this.deadline = deadline;
             return this;
         }
 
         /** No more than this many requests in all (default 1,000,000). */
-        Builder maxRequests(long max) {
+        public Builder maxRequests(long max) {
             this.maxRequests = max;
             return this;
         }
@@ -155,7 +156,7 @@ final class HttpLoad {
             return this;
         }
 
-        HttpLoad start() {
+        public HttpLoad start() {
             return new HttpLoad(this);
         }
 
@@ -192,7 +193,7 @@ final class HttpLoad {
     }
 
     /** Everything finished so far; the load goes on. */
-    Result snapshot() {
+    public Result snapshot() {
         return new Result(new ArrayList<>(done), System.nanoTime() - startNanos);
     }
 
@@ -224,7 +225,7 @@ final class HttpLoad {
     }
 
     /** Starts no more requests, lets those in flight finish (each is bounded by the request timeout), and reports. */
-    Result stop() {
+    public Result stop() {
         stopping.set(true);
         joinAll(config.requestTimeout.toMillis() + 2000);
         return snapshot();
@@ -526,7 +527,7 @@ final class HttpLoad {
     // ---- results ---------------------------------------------------------------------------------------------
 
     /** The requests of a run, in the order they finished. */
-    static final class Result {
+    public static final class Result {
         final List<Request> requests;
         final long elapsedNanos;
 
@@ -544,7 +545,7 @@ final class HttpLoad {
             return new Result(requests.stream().filter(which).toList(), elapsedNanos);
         }
 
-        long total() {
+        public long total() {
             return requests.size();
         }
 
@@ -556,18 +557,18 @@ final class HttpLoad {
             return count(Outcome.OK);
         }
 
-        long failed() {
+        public long failed() {
             return total() - ok();
         }
 
-        Map<Outcome, Long> counts() {
+        public Map<Outcome, Long> counts() {
             Map<Outcome, Long> out = new EnumMap<>(Outcome.class);
             requests.forEach(r -> out.merge(r.outcome, 1L, Long::sum));
             return out;
         }
 
         /** The distinct pids that answered successfully, in the order each first answered. */
-        List<Long> pids() {
+        public List<Long> pids() {
             LinkedHashSet<Long> out = new LinkedHashSet<>();
             requests.stream().filter(r -> r.outcome == Outcome.OK && r.pid >= 0).forEach(r -> out.add(r.pid));
             return List.copyOf(out);
