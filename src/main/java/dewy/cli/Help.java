@@ -13,6 +13,9 @@ public final class Help {
                   dewy server [options] -- COMMAND [ARGS...]   run COMMAND under dewy (as PID 1 or as a subreaper)
                   dewy assets --registry URL [options]         keep releases up to date in --workdir, with no
                                                                application: current swaps, the hooks run
+                  dewy container --registry img://REG/REPO -p PORT [options] [-- ENGINE RUN OPTIONS]
+                                                               keep N replicas of the newest image running
+                                                               behind dewy's proxy, with rolling updates
                   dewy version                                 print the version
                   dewy help                                    this text; 'dewy server --help' lists the options
                 """;

@@ -96,7 +96,11 @@ final class EngineApi {
             if (line.startsWith("transfer-encoding:") && line.contains("chunked")) {
                 chunked = true;
             } else if (line.startsWith("content-length:")) {
-                length = Integer.parseInt(line.substring(15).trim());
+                try {
+                    length = Integer.parseInt(line.substring(15).trim());
+                } catch (NumberFormatException e) {
+                    throw new IOException("engine answer: bad " + lines[i]);
+                }
             }
         }
         int start = end + 4;
@@ -106,6 +110,9 @@ final class EngineApi {
         } else {
             int n = length >= 0 ? Math.min(length, raw.length - start) : raw.length - start;
             body = java.util.Arrays.copyOfRange(raw, start, start + n);
+        }
+        if (!status[1].matches("[0-9]{3}")) {
+            throw new IOException("engine answer is not HTTP: " + lines[0]);
         }
         return new Response(Integer.parseInt(status[1]), new String(body, StandardCharsets.UTF_8));
     }
@@ -119,7 +126,12 @@ final class EngineApi {
                 throw new IOException("engine answer: truncated chunk");
             }
             String size = new String(raw, at, eol - at, StandardCharsets.US_ASCII).split(";", 2)[0].trim();
-            int n = Integer.parseInt(size, 16);
+            int n;
+            try {
+                n = Integer.parseInt(size, 16);
+            } catch (NumberFormatException e) {
+                throw new IOException("engine answer: bad chunk size \"" + size + "\"");
+            }
             if (n == 0) {
                 return out.toByteArray();
             }
