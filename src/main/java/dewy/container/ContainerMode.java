@@ -138,10 +138,10 @@ public final class ContainerMode {
         while (!deploys.isTerminated() && System.nanoTime() - bound < 0) {
             waitAndHandle(Duration.ofMillis(100).toNanos()); // it may still wait on the loop
         }
-        List<Replica> serving = fleet.retireAll();
-        long drained = System.nanoTime() + config.drainTime().toNanos();
-        while (serving.stream().anyMatch(r -> proxy.connectionsTo(r.address()) > 0) && System.nanoTime() < drained) {
-            sleep(RollingUpdate.DRAIN_POLL);
+        try {
+            update.drain(fleet.retireAll());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
         proxy.close();
         http.close();
@@ -249,14 +249,6 @@ public final class ContainerMode {
             return s.getLocalPort();
         } catch (IOException e) {
             throw new IllegalStateException("no free loopback port: " + e.getMessage(), e);
-        }
-    }
-
-    private static void sleep(Duration d) {
-        try {
-            Thread.sleep(d.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
     }
 }

@@ -63,6 +63,8 @@ final class Deployer {
             running = image;
             notices.publish(Event.info(Event.DEPLOYED, "deployed " + image.tag(), image.tag()).inDeploy(image.tag()));
             notices.success();
+        } else if (!outcome.imageAtFault()) {
+            Log.warn("deploy failed; will retry", "version", image.tag(), "error", outcome.why());
         } else {
             refused.add(image.tag());
             notices.publish(Event.error(Event.ROLLBACK, "rollback: " + image.tag() + " failed (" + outcome.why()

@@ -44,8 +44,12 @@ final class RollingUpdate {
         };
     }
 
-    /** How a rollout ended: {@code deployed}, or why not (one line). */
-    record Outcome(boolean deployed, String why) {
+    /**
+     * How a rollout ended: {@code deployed}, or why not (one line) and whether the image is to blame (it did not
+     * start, exited or was not healthy) or the engine is (it could not create a container), when the next check
+     * tries the same tag again.
+     */
+    record Outcome(boolean deployed, String why, boolean imageAtFault) {
     }
 
     static final Duration PROBE_INTERVAL = Duration.ofMillis(250);
@@ -86,10 +90,16 @@ final class RollingUpdate {
         List<Replica> fresh = new ArrayList<>();
         List<Replica> served = new ArrayList<>();
         for (int i = 0; i < config.replicas(); i++) {
+            Replica r;
+            try {
+                r = create(image, i);
+            } catch (IOException e) {
+                abandon(served, fresh);
+                return new Outcome(false, e.getMessage(), false);
+            }
+            fresh.add(r);
             String why;
             try {
-                Replica r = create(image, i);
-                fresh.add(r);
                 engine.start(r.id());
                 Log.info("replica started", "version", image.tag(), "replica", r.name(), "port", r.port());
                 why = awaitHealthy(r);
@@ -103,7 +113,7 @@ final class RollingUpdate {
                 why = e.getMessage();
             }
             abandon(served, fresh);
-            return new Outcome(false, why);
+            return new Outcome(false, why, true);
         }
         List<Replica> old = current;
         if (!old.isEmpty()) {
@@ -111,7 +121,7 @@ final class RollingUpdate {
             drainThenRemove(old, config.stopTimeout());
         }
         current = List.copyOf(fresh);
-        return new Outcome(true, null);
+        return new Outcome(true, null, false);
     }
 
     private Replica create(ImageRegistry.Image image, int index) throws IOException {
@@ -176,9 +186,14 @@ final class RollingUpdate {
         }
     }
 
-    /** Up to the drain time, until the proxy holds no connection to any of them. */
+    /**
+     * Up to the drain time, until the proxy holds no connection to any of them. The first look comes one poll after
+     * the retire: the proxy's thread may have picked one of them from the list before, and counts that connection
+     * only once it has opened it.
+     */
     void drain(List<Replica> leaving) throws InterruptedException {
         long deadline = clock.nanoTime() + config.drainTime().toNanos();
+        clock.sleep(DRAIN_POLL);
         while (clock.nanoTime() - deadline < 0 && leaving.stream().anyMatch(r -> backends.connections(r) > 0)) {
             clock.sleep(DRAIN_POLL);
         }

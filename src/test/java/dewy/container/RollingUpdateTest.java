@@ -87,7 +87,7 @@ class RollingUpdateTest {
         }
 
         @Override
-        public String create(Spec spec) {
+        public String create(Spec spec) throws IOException {
             String id = "id" + (++ids);
             boxes.put(id, new Box(id, spec));
             calls.add("create " + spec.labels().get("dewy.version") + "#" + spec.labels().get("dewy.replica"));
@@ -365,5 +365,30 @@ class RollingUpdateTest {
         assertEquals(List.of(), flaky.calls);
         d.check();
         assertEquals("v1.0.0", d.running().tag(), "the next check tries the same tag again");
+    }
+
+    @Test
+    void aContainerTheEngineCannotCreateIsNotTheTagsFaultTheNextCheckTriesAgain() throws Exception {
+        FakeEngine refusing = new FakeEngine() {
+            int creates;
+
+            @Override
+            public String create(Spec spec) throws IOException {
+                if (creates++ == 1) {
+                    throw new IOException("engine: creating app-v1.0.0-1: No such image (404)");
+                }
+                return super.create(spec);
+            }
+        };
+        Deployer d = new Deployer(() -> V1, new RollingUpdate(ContainerCommandLine.parse(List.of("--registry",
+                "img://127.0.0.1:5000/team/app", "-p", "8080", "--replicas", "2")), refusing, backends,
+                port -> true, clock, ports::incrementAndGet), notices);
+        d.check();
+        assertEquals(null, d.running());
+        assertTrue(refusing.boxes.values().stream().allMatch(b -> b.removed), "the first replica removed again");
+        assertTrue(events.stream().noneMatch(e -> e.kind().equals(Event.ROLLBACK)), events.toString());
+        d.check();
+        assertEquals("v1.0.0", d.running().tag(), "the same tag, tried again");
+        assertEquals(2, refusing.boxes.values().stream().filter(b -> !b.removed).count());
     }
 }
