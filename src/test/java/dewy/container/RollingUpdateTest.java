@@ -79,15 +79,27 @@ class RollingUpdateTest {
         final Map<String, Box> boxes = new LinkedHashMap<>();
         final List<String> calls = new ArrayList<>();
         final Set<String> exitAtOnce = new HashSet<>();
+        /** "pull 1" or "create 2": that call (counted from 1) of that kind throws, as an engine error would. */
+        String failing;
+        final Map<String, Integer> counts = new LinkedHashMap<>();
         int ids;
+
+        void maybeFail(String kind) throws IOException {
+            int n = counts.merge(kind, 1, Integer::sum);
+            if ((kind + " " + n).equals(failing)) {
+                throw new IOException("engine: " + kind + " failed (500)");
+            }
+        }
 
         @Override
         public void pull(String reference) throws IOException {
+            maybeFail("pull");
             calls.add("pull " + reference);
         }
 
         @Override
         public String create(Spec spec) throws IOException {
+            maybeFail("create");
             String id = "id" + (++ids);
             boxes.put(id, new Box(id, spec));
             calls.add("create " + spec.labels().get("dewy.version") + "#" + spec.labels().get("dewy.replica"));
@@ -346,17 +358,8 @@ class RollingUpdateTest {
         }, update(), notices);
         down.check(); // logged, nothing else
         assertEquals(List.of(), engine.calls);
-        FakeEngine flaky = new FakeEngine() {
-            int pulls;
-
-            @Override
-            public void pull(String reference) throws IOException {
-                if (pulls++ == 0) {
-                    throw new IOException("engine: pulling: connection refused");
-                }
-                super.pull(reference);
-            }
-        };
+        FakeEngine flaky = new FakeEngine();
+        flaky.failing = "pull 1";
         Deployer d = new Deployer(() -> V1, new RollingUpdate(ContainerCommandLine.parse(List.of("--registry",
                 "img://127.0.0.1:5000/team/app", "-p", "8080")), flaky, backends, port -> true, clock,
                 ports::incrementAndGet), notices);
@@ -369,17 +372,8 @@ class RollingUpdateTest {
 
     @Test
     void aContainerTheEngineCannotCreateIsNotTheTagsFaultTheNextCheckTriesAgain() throws Exception {
-        FakeEngine refusing = new FakeEngine() {
-            int creates;
-
-            @Override
-            public String create(Spec spec) throws IOException {
-                if (creates++ == 1) {
-                    throw new IOException("engine: creating app-v1.0.0-1: No such image (404)");
-                }
-                return super.create(spec);
-            }
-        };
+        FakeEngine refusing = new FakeEngine();
+        refusing.failing = "create 2";
         Deployer d = new Deployer(() -> V1, new RollingUpdate(ContainerCommandLine.parse(List.of("--registry",
                 "img://127.0.0.1:5000/team/app", "-p", "8080", "--replicas", "2")), refusing, backends,
                 port -> true, clock, ports::incrementAndGet), notices);
