@@ -3,6 +3,7 @@ package dewy.pid1;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dewy.deploy.ReleaseFixtures;
 import dewy.pid1.Dewy.Mode;
 import dewy.pid1.HttpLoad.Kind;
 import dewy.pid1.HttpLoad.Target;
@@ -63,6 +64,27 @@ class ProxyModeIT {
             HttpLoad.Result result = restartsUnderLoad(dewy, port, 20, Duration.ofSeconds(3));
             assertEquals(21, result.pids().size(), "every generation served: " + result);
             assertTrue(!Dewy.read(dewy.stdout).contains("dewy holds"), "the starter was off");
+            dewy.signal(Signals.SIGTERM);
+            assertEquals(0, dewy.awaitExit(Duration.ofSeconds(60)), dewy.log());
+            // Tomcat's graceful stop closes a kept-alive connection's next request unanswered: the proxy sent those
+            // to the new generation (without that, 39 of 144,821 requests failed in one run)
+            System.out.println("ProxyModeIT: " + dewy.log().lines().filter(l -> l.contains("msg=\"proxy totals\""))
+                    .findFirst().orElse("no proxy totals line"));
+        }
+    }
+
+    /** The Python example with {@code --bind 127.0.0.1:$PORT}: 20 USR1 restarts under load fail no request. */
+    @Test
+    void thePythonExampleOnItsOwnPortRestartsTwentyTimesBehindTheProxyWithoutAFailedRequest() throws Exception {
+        int port = StarterIT.freePort();
+        try (Dewy dewy = Dewy.start(Mode.PID1, tmp, "--proxy", "127.0.0.1:" + port, "--health-path", "/",
+                "--ready-timeout", "60s", "--grace-period", "20s", "--", "/bin/sh", "-c",
+                "exec python3 \"$0\" --bind 127.0.0.1:$PORT", ReleaseFixtures.PYTHON_APP.toString())) {
+            dewy.awaitLog("msg=\"generation ready\" generation=1 ", 1, START);
+            HttpLoad.Result result = restartsUnderLoad(dewy, port, 20, Duration.ofSeconds(2));
+            assertEquals(21, result.pids().size(), "every generation served: " + result);
+            dewy.signal(Signals.SIGTERM);
+            assertEquals(0, dewy.awaitExit(Duration.ofSeconds(60)), dewy.log());
         }
     }
 
