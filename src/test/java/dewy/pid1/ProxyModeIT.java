@@ -8,6 +8,7 @@ import dewy.pid1.Dewy.Mode;
 import dewy.pid1.HttpLoad.Kind;
 import dewy.pid1.HttpLoad.Target;
 import dewy.posix.Signals;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -85,6 +86,39 @@ class ProxyModeIT {
             assertEquals(21, result.pids().size(), "every generation served: " + result);
             dewy.signal(Signals.SIGTERM);
             assertEquals(0, dewy.awaitExit(Duration.ofSeconds(60)), dewy.log());
+        }
+    }
+
+    /**
+     * Pull deploys behind the proxy: v1.1.0 of the Python example (binding its PORT) replaces v1.0.0 under load with
+     * 0 failed requests; v1.2.0, which binds another port and so never answers on its own, is rolled back and
+     * v1.1.0 serves on.
+     */
+    @Test
+    void aDeploySwapsTheProxyUnderLoadAndAReleaseThatNeverAnswersIsRolledBack() throws Exception {
+        int port = StarterIT.freePort();
+        Path dir = Files.createDirectories(tmp.resolve("registry"));
+        Path work = tmp.resolve("work");
+        String[] bind = {"--bind", "127.0.0.1:$PORT"};
+        DeployFixtures.publishFile(dir, "v1.0.0", ReleaseFixtures.appTarGz("v1.0.0", bind), true);
+        try (Dewy dewy = Dewy.start(Mode.PID1, tmp, "--registry", "file://" + dir, "-i", "300ms", "--workdir",
+                work.toString(), "--proxy", "127.0.0.1:" + port, "--ready-timeout", "5s", "--grace-period", "10s",
+                "--", work.resolve("current/app").toString())) {
+            DeployFixtures.awaitServing(port, "v1.0.0", dewy);
+            long before = DeployFixtures.deployUnderLoad(port, dewy, "v1.1.0", () -> {
+                try {
+                    DeployFixtures.publishFile(dir, "v1.1.0", ReleaseFixtures.appTarGz("v1.1.0", bind), true);
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            long serving = DeployFixtures.pid(DeployFixtures.get(port));
+            assertTrue(serving != before, "the new release's generation serves");
+            DeployFixtures.publishFile(dir, "v1.2.0", ReleaseFixtures.appTarGz("v1.2.0", "--bind", "127.0.0.1:0"),
+                    true);
+            dewy.awaitLog("msg=\"rolled back\" version=v1.2.0", 1, Duration.ofSeconds(30));
+            assertEquals("v1.1.0", DeployFixtures.currentTag(work));
+            assertEquals(serving, DeployFixtures.pid(DeployFixtures.get(port)), "v1.1.0 served throughout");
         }
     }
 
