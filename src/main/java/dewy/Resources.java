@@ -98,7 +98,7 @@ final class Resources implements AutoCloseable {
             try {
                 // dewy.proxy loads here, and only with --proxy
                 proxy = dewy.proxy.TcpProxy.start(new InetSocketAddress(InetAddress.getByName(p.host() == null
-                        ? "0.0.0.0" : p.host()), p.port()), dewy.proxy.TcpProxy.Options.defaults());
+                        ? "0.0.0.0" : p.host()), p.port()), dewy.proxy.TcpProxy.Options.http());
             } catch (IOException e) {
                 throw new Refused(Server.EXIT_USAGE, "--proxy " + p.text() + ": "
                         + (e instanceof java.net.BindException ? "address already in use" : e.getMessage()));

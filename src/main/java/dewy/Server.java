@@ -248,6 +248,11 @@ final class Server {
             resources.scheduler.start();
         }
         int status = EventLoop.run(posix, supervisor, inbox);
+        if (resources.proxy != null) {
+            dewy.proxy.TcpProxy.Stats s = resources.proxy.stats();
+            Log.info("proxy totals", "accepted", s.accepted(), "handed_over", s.handedOver(), "connect_failures",
+                    s.connectFailures(), "waited_too_long", s.waitedTooLong(), "idle_closed", s.idleClosed());
+        }
         Log.info("exiting", "status", status);
         return status;
     }

@@ -42,15 +42,35 @@ import java.util.concurrent.atomic.AtomicLong;
  * peer cannot take them (so 1,000 idle connections cost sockets, not buffers).
  */
 public final class TcpProxy implements AutoCloseable {
-    /** How long connections may idle, how long a backend connect may take, how long a client waits for a backend. */
-    public record Options(Duration idleTimeout, Duration connectTimeout, Duration waitForBackend) {
+    /**
+     * How long connections may idle, how long a backend connect may take, how long a client waits for a backend; and
+     * {@code handover}, for HTTP/1.x backends only (zero: off): what happens to a connection whose backend has been
+     * retired (is no longer published) when that backend closes it.
+     * <ul>
+     *   <li>A request the retired backend closed without answering (not a byte came back since the client's last
+     *       bytes) is sent again, byte for byte, to a published backend, and its answer goes back on the same client
+     *       connection. A server in its graceful stop closes what it will not serve (Tomcat paused, a keep-alive
+     *       request that came as it stopped); it did not act on it.</li>
+     *   <li>A close of an idle connection is held for {@code handover}: a request the client sends meanwhile (it
+     *       could not know of the close) goes to a published backend; otherwise the close is passed on.</li>
+     * </ul>
+     * A backend that is still published (one that crashed) is never sent a request again: it may have acted on it.
+     */
+    public record Options(Duration idleTimeout, Duration connectTimeout, Duration waitForBackend, Duration handover) {
         public static Options defaults() {
-            return new Options(Duration.ofSeconds(300), Duration.ofSeconds(5), Duration.ofSeconds(30));
+            return new Options(Duration.ofSeconds(300), Duration.ofSeconds(5), Duration.ofSeconds(30), Duration.ZERO);
+        }
+
+        /** The defaults, with a retired backend's connections handed over as HTTP/1.x allows ({@code --proxy}). */
+        public static Options http() {
+            return new Options(Duration.ofSeconds(300), Duration.ofSeconds(5), Duration.ofSeconds(30),
+                    Duration.ofMillis(100));
         }
     }
 
     /** Totals since the start, for logs, metrics and tests. */
-    public record Stats(long accepted, long closed, long connectFailures, long idleClosed, long waitedTooLong) {
+    public record Stats(long accepted, long closed, long connectFailures, long idleClosed, long waitedTooLong,
+                        long handedOver) {
     }
 
     private static final int BUFFER = 64 * 1024;
@@ -70,6 +90,7 @@ public final class TcpProxy implements AutoCloseable {
     private final AtomicLong connectFailures = new AtomicLong();
     private final AtomicLong idleClosed = new AtomicLong();
     private final AtomicLong waitedTooLong = new AtomicLong();
+    private final AtomicLong handedOver = new AtomicLong();
     private volatile List<InetSocketAddress> backends = List.of();
     private volatile boolean stopping;
     private int next; // round-robin position, the proxy thread's
@@ -145,7 +166,8 @@ public final class TcpProxy implements AutoCloseable {
     }
 
     public Stats stats() {
-        return new Stats(accepted.get(), closed.get(), connectFailures.get(), idleClosed.get(), waitedTooLong.get());
+        return new Stats(accepted.get(), closed.get(), connectFailures.get(), idleClosed.get(), waitedTooLong.get(),
+                handedOver.get());
     }
 
     /** Stops listening and closes every connection. */
@@ -286,6 +308,9 @@ public final class TcpProxy implements AutoCloseable {
             } else if (p.backend != null && !p.backendConnected && now - p.connectStarted > connect) {
                 connectFailures.incrementAndGet();
                 p.retry();
+            } else if (p.closeHeldSince != 0 && now - p.closeHeldSince > options.handover().toNanos()) {
+                p.closeHeldSince = 0; // the client sent nothing: pass the retired backend's close on
+                p.shutOutputIfDone(false);
             } else if (p.backendConnected && now - p.lastActivity > idle) {
                 idleClosed.incrementAndGet();
                 p.close(false);
@@ -324,6 +349,13 @@ public final class TcpProxy implements AutoCloseable {
         boolean backendEof;
         boolean backendOutShut;
         boolean clientOutShut;
+        /** With a handover: the client's bytes sent to the backend since its last byte back (an unanswered request). */
+        byte[] unanswered;
+        int unansweredLength;
+        /** More than the buffer holds was unanswered: that request cannot be sent again. */
+        boolean unansweredOverflow;
+        /** A retired backend closed this idle connection; its close is held until then (nanos), or 0. */
+        long closeHeldSince;
 
         Pipe(SocketChannel client) throws IOException {
             this.client = client;
@@ -376,8 +408,73 @@ public final class TcpProxy implements AutoCloseable {
             backendConnected = true;
             waitingSince = 0;
             lastActivity = System.nanoTime();
-            backendKey.interestOps(SelectionKey.OP_READ);
-            clientKey.interestOps(SelectionKey.OP_READ);
+            if (toBackend != null) { // a handed-over request: send it first, read the client again once it is out
+                backendKey.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
+                clientKey.interestOps(0);
+            } else {
+                backendKey.interestOps(SelectionKey.OP_READ);
+                clientKey.interestOps(clientEof ? 0 : SelectionKey.OP_READ);
+            }
+        }
+
+        /** Whether this connection's backend was retired: no longer among those published. */
+        private boolean retired() {
+            return target != null && !backends.contains(target);
+        }
+
+        private boolean handsOver() {
+            return !options.handover().isZero();
+        }
+
+        /**
+         * The retired backend closed or reset the connection, or refused the client's bytes: if the client's last
+         * request got no byte back, send it again to a published backend. True if it was handed over.
+         */
+        private boolean handOverUnanswered() {
+            if (!handsOver() || !retired() || unansweredLength == 0 || unansweredOverflow || toClient != null) {
+                return false;
+            }
+            ByteBuffer again = ByteBuffer.allocate(unansweredLength);
+            again.put(unanswered, 0, unansweredLength).flip();
+            reconnectWith(again);
+            return true;
+        }
+
+        /** Moves the client to a published backend; {@code first}: what to send it before anything else, or null. */
+        private void reconnectWith(ByteBuffer first) {
+            handedOver.incrementAndGet();
+            dropBackend();
+            backendEof = false;
+            backendOutShut = false;
+            closeHeldSince = 0;
+            toBackend = first;
+            interest(client, SelectionKey.OP_READ, false);
+            connect(new HashSet<>());
+        }
+
+        /** Keeps what is read from the client until the backend answers, so that it can be sent again. */
+        private void rememberUnanswered(ByteBuffer read) {
+            if (!handsOver() || unansweredOverflow) {
+                return;
+            }
+            int n = read.remaining();
+            if (unansweredLength + n > BUFFER) {
+                unansweredOverflow = true;
+                unanswered = null;
+                unansweredLength = 0;
+                return;
+            }
+            if (unanswered == null || unanswered.length < unansweredLength + n) {
+                unanswered = java.util.Arrays.copyOf(unanswered == null ? new byte[0] : unanswered,
+                        Math.min(BUFFER, Math.max(512, 2 * (unansweredLength + n))));
+            }
+            read.duplicate().get(unanswered, unansweredLength, n);
+            unansweredLength += n;
+        }
+
+        private void answered() {
+            unansweredLength = 0;
+            unansweredOverflow = false;
         }
 
         private void dropBackend() {
@@ -407,6 +504,9 @@ public final class TcpProxy implements AutoCloseable {
             try {
                 n = in.read(transfer);
             } catch (IOException e) {
+                if (!fromClient && handOverUnanswered()) {
+                    return;
+                }
                 close(true); // a reset: pass it on
                 return;
             }
@@ -415,6 +515,14 @@ public final class TcpProxy implements AutoCloseable {
                     clientEof = true;
                 } else {
                     backendEof = true;
+                    if (handOverUnanswered()) {
+                        return;
+                    }
+                    if (handsOver() && retired() && unansweredLength == 0 && toClient == null && !clientEof) {
+                        closeHeldSince = System.nanoTime(); // idle: the client's next request may be on its way
+                        interest(in, SelectionKey.OP_READ, false);
+                        return;
+                    }
                 }
                 interest(in, SelectionKey.OP_READ, false);
                 shutOutputIfDone(fromClient);
@@ -422,9 +530,25 @@ public final class TcpProxy implements AutoCloseable {
             }
             lastActivity = System.nanoTime();
             transfer.flip();
+            if (fromClient && closeHeldSince != 0) { // the retired backend closed first: a published one answers
+                ByteBuffer first = ByteBuffer.allocate(transfer.remaining());
+                first.put(transfer.duplicate()).flip();
+                answered();
+                rememberUnanswered(transfer);
+                reconnectWith(first);
+                return;
+            }
+            if (fromClient) {
+                rememberUnanswered(transfer);
+            } else {
+                answered();
+            }
             try {
                 out.write(transfer);
             } catch (IOException e) {
+                if (fromClient && handOverUnanswered()) {
+                    return;
+                }
                 close(true);
                 return;
             }
@@ -450,6 +574,9 @@ public final class TcpProxy implements AutoCloseable {
                 try {
                     out.write(pending);
                 } catch (IOException e) {
+                    if (!toClientSide && handOverUnanswered()) {
+                        return;
+                    }
                     close(true);
                     return;
                 }
@@ -473,7 +600,7 @@ public final class TcpProxy implements AutoCloseable {
         }
 
         /** {@code fromClient}'s side ended: once its bytes are out, shut the other side's output (a half-close). */
-        private void shutOutputIfDone(boolean fromClient) {
+        void shutOutputIfDone(boolean fromClient) {
             if ((fromClient ? toBackend : toClient) != null) {
                 return;
             }

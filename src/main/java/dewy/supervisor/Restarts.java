@@ -355,7 +355,7 @@ final class Restarts {
         lastExitCode = e.exitCode();
         end(false, why);
         if (r.reason == RestartRequest.Reason.START && e.commandProblem()) {
-            drain.exitWith(e.exitCode(), now); // a command that is not there will not be there in a second either
+            exit(e.exitCode(), now); // a command that is not there will not be there in a second either
             return;
         }
         // Not the application's exit, so whatever --restart says: retry within the crash policy's intensity.
@@ -363,7 +363,7 @@ final class Restarts {
         if (delay < 0) {
             Log.error("cannot start the application: giving up", "restarts", crashes.recent(), "window",
                     Durations.format(config.restart().window()), "code", e.exitCode());
-            drain.exitWith(e.exitCode(), now);
+            exit(e.exitCode(), now);
             return;
         }
         metrics.crashed(delay / 1e9);
@@ -434,7 +434,7 @@ final class Restarts {
         if (delay < 0) {
             Log.error("crash loop: giving up and exiting", "restarts", crashes.recent(), "window",
                     Durations.format(config.restart().window()));
-            drain.exitWith(128 + Signals.SIGABRT, now);
+            exit(128 + Signals.SIGABRT, now);
             return;
         }
         metrics.crashed(delay / 1e9);
@@ -577,14 +577,14 @@ final class Restarts {
         }
         int code = lastExitCode;
         if (!config.restart().restartsAfter(code)) {
-            drain.exitWith(code, now);
+            exit(code, now);
             return;
         }
         long delay = crashes.onCrash(now);
         if (delay < 0) {
             Log.error("crash loop: giving up and exiting with the application's status", "restarts",
                     crashes.recent(), "window", Durations.format(config.restart().window()), "code", code);
-            drain.exitWith(code, now);
+            exit(code, now);
             return;
         }
         metrics.crashed(delay / 1e9);
@@ -606,6 +606,15 @@ final class Restarts {
     }
 
     // ---- the drain
+
+    /**
+     * dewy gives up (the crash policy, a command that is not there): it ends with {@code code}, and nothing queued
+     * will run, so every request ends now too (a rollout's scheduler hears "abandoned", current goes back).
+     */
+    private void exit(int code, long now) {
+        drain.exitWith(code, now);
+        abandonAll("dewy is exiting");
+    }
 
     /** Every request under way or queued ends now; a deploy puts current back first. */
     void abandonAll(String why) {

@@ -3,10 +3,12 @@ package dewy.pid1;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dewy.deploy.ReleaseFixtures;
 import dewy.pid1.Dewy.Mode;
 import dewy.pid1.HttpLoad.Kind;
 import dewy.pid1.HttpLoad.Target;
 import dewy.posix.Signals;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -63,6 +65,60 @@ class ProxyModeIT {
             HttpLoad.Result result = restartsUnderLoad(dewy, port, 20, Duration.ofSeconds(3));
             assertEquals(21, result.pids().size(), "every generation served: " + result);
             assertTrue(!Dewy.read(dewy.stdout).contains("dewy holds"), "the starter was off");
+            dewy.signal(Signals.SIGTERM);
+            assertEquals(0, dewy.awaitExit(Duration.ofSeconds(60)), dewy.log());
+            // Tomcat's graceful stop closes a kept-alive connection's next request unanswered: the proxy sent those
+            // to the new generation (without that, 39 of 144,821 requests failed in one run)
+            System.out.println("ProxyModeIT: " + dewy.log().lines().filter(l -> l.contains("msg=\"proxy totals\""))
+                    .findFirst().orElse("no proxy totals line"));
+        }
+    }
+
+    /** The Python example with {@code --bind 127.0.0.1:$PORT}: 20 USR1 restarts under load fail no request. */
+    @Test
+    void thePythonExampleOnItsOwnPortRestartsTwentyTimesBehindTheProxyWithoutAFailedRequest() throws Exception {
+        int port = StarterIT.freePort();
+        try (Dewy dewy = Dewy.start(Mode.PID1, tmp, "--proxy", "127.0.0.1:" + port, "--health-path", "/",
+                "--ready-timeout", "60s", "--grace-period", "20s", "--", "/bin/sh", "-c",
+                "exec python3 \"$0\" --bind 127.0.0.1:$PORT", ReleaseFixtures.PYTHON_APP.toString())) {
+            dewy.awaitLog("msg=\"generation ready\" generation=1 ", 1, START);
+            HttpLoad.Result result = restartsUnderLoad(dewy, port, 20, Duration.ofSeconds(2));
+            assertEquals(21, result.pids().size(), "every generation served: " + result);
+            dewy.signal(Signals.SIGTERM);
+            assertEquals(0, dewy.awaitExit(Duration.ofSeconds(60)), dewy.log());
+        }
+    }
+
+    /**
+     * Pull deploys behind the proxy: v1.1.0 of the Python example (binding its PORT) replaces v1.0.0 under load with
+     * 0 failed requests; v1.2.0, which binds another port and so never answers on its own, is rolled back and
+     * v1.1.0 serves on.
+     */
+    @Test
+    void aDeploySwapsTheProxyUnderLoadAndAReleaseThatNeverAnswersIsRolledBack() throws Exception {
+        int port = StarterIT.freePort();
+        Path dir = Files.createDirectories(tmp.resolve("registry"));
+        Path work = tmp.resolve("work");
+        String[] bind = {"--bind", "127.0.0.1:$PORT"};
+        DeployFixtures.publishFile(dir, "v1.0.0", ReleaseFixtures.appTarGz("v1.0.0", bind), true);
+        try (Dewy dewy = Dewy.start(Mode.PID1, tmp, "--registry", "file://" + dir, "-i", "300ms", "--workdir",
+                work.toString(), "--proxy", "127.0.0.1:" + port, "--ready-timeout", "5s", "--grace-period", "10s",
+                "--", work.resolve("current/app").toString())) {
+            DeployFixtures.awaitServing(port, "v1.0.0", dewy);
+            long before = DeployFixtures.deployUnderLoad(port, dewy, "v1.1.0", () -> {
+                try {
+                    DeployFixtures.publishFile(dir, "v1.1.0", ReleaseFixtures.appTarGz("v1.1.0", bind), true);
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            long serving = DeployFixtures.pid(DeployFixtures.get(port));
+            assertTrue(serving != before, "the new release's generation serves");
+            DeployFixtures.publishFile(dir, "v1.2.0", ReleaseFixtures.appTarGz("v1.2.0", "--bind", "127.0.0.1:0"),
+                    true);
+            dewy.awaitLog("msg=\"rolled back\" version=v1.2.0", 1, Duration.ofSeconds(30));
+            assertEquals("v1.1.0", DeployFixtures.currentTag(work));
+            assertEquals(serving, DeployFixtures.pid(DeployFixtures.get(port)), "v1.1.0 served throughout");
         }
     }
 

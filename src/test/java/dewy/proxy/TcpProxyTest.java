@@ -181,6 +181,93 @@ class TcpProxyTest {
         await("the old backend drained", () -> p.connectionsTo(old.address()) == 0);
     }
 
+    // ---- handing a retired backend's connections over (HTTP/1.x, --proxy) ---------------------------------------
+
+    /** Reads one line and closes without answering it: a server in its graceful stop that will not serve it. */
+    private Backend closesUnanswered(java.util.concurrent.atomic.AtomicInteger got) throws IOException {
+        return new Backend(s -> {
+            if (readLine(s.getInputStream()) != null) {
+                got.incrementAndGet();
+            }
+        });
+    }
+
+    @Test
+    void aRequestARetiredBackendClosesUnansweredIsSentAgainToAPublishedOne() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger got = new java.util.concurrent.atomic.AtomicInteger();
+        Backend old = closesUnanswered(got);
+        TcpProxy p = proxy(TcpProxy.Options.http(), old.address());
+        Socket s = client(p);
+        await("connected to the old backend", () -> p.connectionsTo(old.address()) == 1);
+        p.publish(List.of(named("new").address())); // the old one is retired, and will not serve what comes
+        assertEquals("new:1", ask(s, "1"), "answered on the same client connection");
+        assertEquals(1, got.get(), "the old backend had it, and closed it unanswered");
+        assertEquals("new:2", ask(s, "2"));
+        assertEquals(1, p.stats().handedOver(), p.stats().toString());
+    }
+
+    @Test
+    void aRetiredBackendsCloseOfAnIdleConnectionWaitsForTheClientsNextRequest() throws Exception {
+        Backend old = new Backend(s -> {
+            var in = s.getInputStream();
+            readLine(in);
+            s.getOutputStream().write("old:1\n".getBytes(StandardCharsets.UTF_8));
+            s.getOutputStream().flush();
+            Thread.sleep(300); // then its graceful stop closes the idle keep-alive connection
+        });
+        TcpProxy p = proxy(TcpProxy.Options.http(), old.address());
+        Socket s = client(p);
+        assertEquals("old:1", ask(s, "1"));
+        p.publish(List.of(named("new").address()));
+        Thread.sleep(320); // the old backend has closed; the client does not know yet and sends its next request
+        assertEquals("new:2", ask(s, "2"), "not a closed connection: the close was held and the request handed over");
+        assertEquals(1, p.stats().handedOver());
+    }
+
+    @Test
+    void aRetiredBackendsCloseIsPassedOnWhenTheClientSendsNothing() throws Exception {
+        Backend old = new Backend(s -> {
+            readLine(s.getInputStream());
+            s.getOutputStream().write("old:1\n".getBytes(StandardCharsets.UTF_8)); // and close: a close-delimited end
+        });
+        TcpProxy p = proxy(TcpProxy.Options.http(), old.address());
+        Socket s = client(p);
+        await("connected", () -> p.connectionsTo(old.address()) == 1);
+        p.publish(List.of(named("new").address()));
+        s.getOutputStream().write("1\n".getBytes(StandardCharsets.UTF_8));
+        assertEquals("old:1", readLine(s.getInputStream()));
+        long t0 = System.nanoTime();
+        assertEquals(-1, s.getInputStream().read(), "the close reaches the client");
+        assertTrue(System.nanoTime() - t0 < 2_000_000_000L, "held for the handover time only");
+        assertEquals(0, p.stats().handedOver());
+    }
+
+    @Test
+    void aPublishedBackendThatClosesUnansweredIsNeverSentTheRequestAgain() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger got = new java.util.concurrent.atomic.AtomicInteger();
+        Backend crashing = closesUnanswered(got);
+        TcpProxy p = proxy(TcpProxy.Options.http(), crashing.address(), named("other").address());
+        Socket s = client(p);
+        await("connected to the first backend", () -> p.connectionsTo(crashing.address()) == 1);
+        s.getOutputStream().write("1\n".getBytes(StandardCharsets.UTF_8));
+        assertEquals(-1, s.getInputStream().read(), "it may have acted on it: the client hears of the close");
+        assertEquals(1, got.get());
+        assertEquals(0, p.stats().handedOver());
+    }
+
+    @Test
+    void withoutHandoverARetiredBackendsCloseReachesTheClient() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger got = new java.util.concurrent.atomic.AtomicInteger();
+        Backend old = closesUnanswered(got);
+        TcpProxy p = proxy(old.address()); // the defaults: plain TCP, no idea what a request is
+        Socket s = client(p);
+        await("connected", () -> p.connectionsTo(old.address()) == 1);
+        p.publish(List.of(named("new").address()));
+        s.getOutputStream().write("1\n".getBytes(StandardCharsets.UTF_8));
+        assertEquals(-1, s.getInputStream().read());
+        assertEquals(0, p.stats().handedOver());
+    }
+
     @Test
     void closeConnectionsToEndsTheDrain() throws Exception {
         Backend old = named("old");
@@ -282,7 +369,7 @@ class TcpProxyTest {
 
     @Test
     void idleConnectionsAreClosed() throws Exception {
-        TcpProxy p = proxy(new TcpProxy.Options(Duration.ofMillis(500), Duration.ofSeconds(5), Duration.ofSeconds(5)),
+        TcpProxy p = proxy(new TcpProxy.Options(Duration.ofMillis(500), Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ZERO),
                 named("a").address());
         Socket s = client(p);
         assertEquals("a:1", ask(s, "1"));

@@ -70,6 +70,14 @@ class RestartsTest {
         return RestartRequest.of(RestartRequest.Reason.USR1);
     }
 
+    /** A rollout of {@code version} without hooks, as the scheduler posts it. */
+    private RestartRequest deploy(String version) {
+        Request.Rollout r = new Request.Rollout(version, Path.of("/work/releases/.staging-" + version), null, null,
+                List.of(), Duration.ofSeconds(30), Request.HookListener.NONE, new CompletableFuture<>());
+        return new RestartRequest(RestartRequest.Reason.DEPLOY, new Deployment(r, releases),
+                RestartRequest.Completion.NONE);
+    }
+
     /** The newest generation, as the loop's list holds it. */
     private Generation newest() {
         List<Generation> list = generations.list();
@@ -283,11 +291,7 @@ class RestartsTest {
         restarts.settle(now.get());
         RestartRequest crash = restarts.queued().get(0);
         assertEquals(RestartRequest.Reason.CRASH, crash.reason);
-        CompletableFuture<Request.Outcome> outcome = new CompletableFuture<>();
-        Request.Rollout r = new Request.Rollout("v2", Path.of("/work/releases/.staging-v2"), null, null, List.of(),
-                Duration.ofSeconds(30), Request.HookListener.NONE, outcome);
-        RestartRequest deploy = new RestartRequest(RestartRequest.Reason.DEPLOY, new Deployment(r, releases),
-                RestartRequest.Completion.NONE);
+        RestartRequest deploy = deploy("v2");
         restarts.submit(deploy);
         assertEquals("v2", releases.current, "swapped at once: nothing serves to wait for");
         assertEquals(2, procs.spawned.size(), "started now, not after the backoff");
@@ -301,11 +305,7 @@ class RestartsTest {
     void aDeployWhoseGenerationDiesWithNothingElseServingRollsBackAndTheOldReleaseStarts() {
         restarts(false, always(3));
         Generation first = started();
-        CompletableFuture<Request.Outcome> outcome = new CompletableFuture<>();
-        Request.Rollout r = new Request.Rollout("v2", Path.of("/work/releases/.staging-v2"), null, null, List.of(),
-                Duration.ofSeconds(30), Request.HookListener.NONE, outcome);
-        RestartRequest deploy = new RestartRequest(RestartRequest.Reason.DEPLOY, new Deployment(r, releases),
-                RestartRequest.Completion.NONE);
+        RestartRequest deploy = deploy("v2");
         restarts.submit(deploy);
         RestartRequest a = usr1();
         restarts.submit(a); // joins: the deploy has not spawned yet
