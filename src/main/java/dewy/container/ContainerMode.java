@@ -92,7 +92,7 @@ public final class ContainerMode {
         TcpProxy proxy;
         try {
             proxy = TcpProxy.start(config.proxy(), new TcpProxy.Options(config.proxyIdleTimeout(),
-                    Duration.ofSeconds(5), Duration.ofSeconds(30)));
+                    Duration.ofSeconds(5), Duration.ofSeconds(30), Duration.ZERO)); // plain TCP: no HTTP handover
         } catch (IOException e) {
             System.err.println("dewy: cannot listen on " + config.proxy() + ": " + e.getMessage());
             return EXIT_INIT_FAILED;
