@@ -91,8 +91,11 @@ public final class ContainerMode {
         Log.configure(config.logLevel(), config.logFormat());
         TcpProxy proxy;
         try {
+            // the replicas serve HTTP (their health check says so): a stopped replica's kept-alive connections are
+            // handed over to the new ones as HTTP/1.x allows
+            TcpProxy.Options http = TcpProxy.Options.http();
             proxy = TcpProxy.start(config.proxy(), new TcpProxy.Options(config.proxyIdleTimeout(),
-                    Duration.ofSeconds(5), Duration.ofSeconds(30), Duration.ZERO)); // plain TCP: no HTTP handover
+                    http.connectTimeout(), http.waitForBackend(), http.handover()));
         } catch (IOException e) {
             System.err.println("dewy: cannot listen on " + config.proxy() + ": " + e.getMessage());
             return EXIT_INIT_FAILED;

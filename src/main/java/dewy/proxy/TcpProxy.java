@@ -427,6 +427,19 @@ public final class TcpProxy implements AutoCloseable {
         }
 
         /**
+         * A retired backend closed or reset a connection with nothing unanswered: hold that close, since the client's
+         * next request may already be on its way (it goes to a published backend). True if held.
+         */
+        private boolean holdIdleClose() {
+            if (!handsOver() || !retired() || unansweredLength != 0 || toClient != null || clientEof) {
+                return false;
+            }
+            closeHeldSince = System.nanoTime();
+            interest(backend, SelectionKey.OP_READ, false);
+            return true;
+        }
+
+        /**
          * The retired backend closed or reset the connection, or refused the client's bytes: if the client's last
          * request got no byte back, send it again to a published backend. True if it was handed over.
          */
@@ -507,6 +520,10 @@ public final class TcpProxy implements AutoCloseable {
                 if (!fromClient && handOverUnanswered()) {
                     return;
                 }
+                if (!fromClient && holdIdleClose()) { // a stopped replica's reset of an idle connection
+                    backendEof = true;
+                    return;
+                }
                 close(true); // a reset: pass it on
                 return;
             }
@@ -518,9 +535,7 @@ public final class TcpProxy implements AutoCloseable {
                     if (handOverUnanswered()) {
                         return;
                     }
-                    if (handsOver() && retired() && unansweredLength == 0 && toClient == null && !clientEof) {
-                        closeHeldSince = System.nanoTime(); // idle: the client's next request may be on its way
-                        interest(in, SelectionKey.OP_READ, false);
+                    if (holdIdleClose()) {
                         return;
                     }
                 }

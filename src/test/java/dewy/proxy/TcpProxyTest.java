@@ -225,6 +225,24 @@ class TcpProxyTest {
     }
 
     @Test
+    void aRetiredBackendsResetOfAnIdleConnectionWaitsForTheClientsNextRequestToo() throws Exception {
+        Backend old = new Backend(s -> {
+            readLine(s.getInputStream());
+            s.getOutputStream().write("old:1\n".getBytes(StandardCharsets.UTF_8));
+            s.getOutputStream().flush();
+            Thread.sleep(300);
+            s.setSoLinger(true, 0); // a replica killed: its connections end with a reset
+        });
+        TcpProxy p = proxy(TcpProxy.Options.http(), old.address());
+        Socket s = client(p);
+        assertEquals("old:1", ask(s, "1"));
+        p.publish(List.of(named("new").address()));
+        Thread.sleep(320);
+        assertEquals("new:2", ask(s, "2"));
+        assertEquals(1, p.stats().handedOver());
+    }
+
+    @Test
     void aRetiredBackendsCloseIsPassedOnWhenTheClientSendsNothing() throws Exception {
         Backend old = new Backend(s -> {
             readLine(s.getInputStream());
