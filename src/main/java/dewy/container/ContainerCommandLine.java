@@ -59,15 +59,7 @@ public final class ContainerCommandLine {
     }
 
     public static boolean wantsHelp(List<String> args) {
-        for (String a : args) {
-            if (a.equals("--")) {
-                return false;
-            }
-            if (a.equals("-h") || a.equals("--help")) {
-                return true;
-            }
-        }
-        return false;
+        return dewy.cli.CommandLine.wantsHelp(args); // -h or --help before --, as for dewy server
     }
 
     public static String help() {
