@@ -40,8 +40,8 @@ import java.util.regex.Pattern;
  * drains correctly answers the next request with {@code Connection: close} and never drops a connection a nonstop
  * client is about to use. Every run is bounded by a deadline and a request count.
  */
-final class HttpLoad {
-    enum Outcome {
+public final class HttpLoad {
+    public enum Outcome {
         OK, REFUSED, RESET, EOF, TRUNCATED, TIMEOUT, NON_2XX, MALFORMED, OTHER;
 
         boolean failed() {
@@ -49,13 +49,13 @@ final class HttpLoad {
         }
     }
 
-    enum Kind {
+    public enum Kind {
         KEEP_ALIVE, ONE_SHOT, LONG
     }
 
     /** Where the requests go: TCP host and port, or a unix socket path. */
-    record Target(SocketAddress address, String host) {
-        static Target tcp(String host, int port) {
+    public record Target(SocketAddress address, String host) {
+        public static Target tcp(String host, int port) {
             return new Target(new InetSocketAddress(host, port), host.contains(":") ? "[" + host + "]:" + port
                     : host + ":" + port);
         }
@@ -86,11 +86,11 @@ final class HttpLoad {
         }
     }
 
-    static Builder to(Target target) {
+    public static Builder to(Target target) {
         return new Builder(target);
     }
 
-    static final class Builder {
+    public static final class Builder {
         private final Target target;
         private int keepAlive = 1;
         private int oneShot;
@@ -107,13 +107,13 @@ final class HttpLoad {
         }
 
         /** Clients that keep their connection open across requests (default 1). */
-        Builder keepAlive(int clients) {
+        public Builder keepAlive(int clients) {
             this.keepAlive = clients;
             return this;
         }
 
         /** Clients that open a connection per request (default 0). */
-        Builder oneShot(int clients) {
+        public Builder oneShot(int clients) {
             this.oneShot = clients;
             return this;
         }
@@ -132,13 +132,13 @@ final class HttpLoad {
         }
 
         /** No request starts after this much time from {@link #start()} (default 60 s). */
-        Builder deadline(Duration deadline) {
+        public Builder deadline(Duration deadline) {
             this.deadline = deadline;
             return this;
         }
 
         /** No more than this many requests in all (default 1,000,000). */
-        Builder maxRequests(long max) {
+        public Builder maxRequests(long max) {
             this.maxRequests = max;
             return this;
         }
@@ -155,7 +155,7 @@ final class HttpLoad {
             return this;
         }
 
-        HttpLoad start() {
+        public HttpLoad start() {
             return new HttpLoad(this);
         }
 
@@ -209,7 +209,7 @@ final class HttpLoad {
     }
 
     /** Waits until a request was answered by {@code pid} (the body's {@code pid=}). */
-    void awaitServedBy(long pid, Duration timeout) {
+    public void awaitServedBy(long pid, Duration timeout) {
         Dewy.await("a response from pid " + pid, timeout, () -> snapshot().pids().contains(pid));
     }
 
@@ -224,7 +224,7 @@ final class HttpLoad {
     }
 
     /** Starts no more requests, lets those in flight finish (each is bounded by the request timeout), and reports. */
-    Result stop() {
+    public Result stop() {
         stopping.set(true);
         joinAll(config.requestTimeout.toMillis() + 2000);
         return snapshot();
@@ -526,7 +526,7 @@ final class HttpLoad {
     // ---- results ---------------------------------------------------------------------------------------------
 
     /** The requests of a run, in the order they finished. */
-    static final class Result {
+    public static final class Result {
         final List<Request> requests;
         final long elapsedNanos;
 
@@ -544,7 +544,7 @@ final class HttpLoad {
             return new Result(requests.stream().filter(which).toList(), elapsedNanos);
         }
 
-        long total() {
+        public long total() {
             return requests.size();
         }
 
@@ -556,7 +556,7 @@ final class HttpLoad {
             return count(Outcome.OK);
         }
 
-        long failed() {
+        public long failed() {
             return total() - ok();
         }
 
@@ -567,7 +567,7 @@ final class HttpLoad {
         }
 
         /** The distinct pids that answered successfully, in the order each first answered. */
-        List<Long> pids() {
+        public List<Long> pids() {
             LinkedHashSet<Long> out = new LinkedHashSet<>();
             requests.stream().filter(r -> r.outcome == Outcome.OK && r.pid >= 0).forEach(r -> out.add(r.pid));
             return List.copyOf(out);
