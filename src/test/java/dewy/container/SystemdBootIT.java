@@ -184,7 +184,19 @@ class SystemdBootIT {
 
     @Test
     void stopWaitsForTheRequestInFlightAndEndsInSuccess() throws Exception {
-        int port = install("");
+        stopWithARequestInFlight("");
+    }
+
+    /** dewy's STOPPING=1 carries EXTEND_TIMEOUT_USEC= (--drain-delay + --grace-period + 5 s): systemd waits on. */
+    @Test
+    void aDrainLongerThanTimeoutStopSecIsNotCutShortBySystemd() throws Exception {
+        Duration took = stopWithARequestInFlight("TimeoutStopSec=1s\n");
+        assertTrue(took.toMillis() > 1500, "longer than TimeoutStopSec=1s: " + took);
+    }
+
+    /** Stops the unit while a 3 s request is under way: it completes and the unit ends in success. */
+    private Duration stopWithARequestInFlight(String dropIn) throws Exception {
+        int port = install(dropIn);
         systemd.systemctl("start", UNIT);
         CompletableFuture<String> inFlight = CompletableFuture.supplyAsync(() -> {
             try {
@@ -202,6 +214,7 @@ class SystemdBootIT {
         assertEquals("success", systemd.show(UNIT, "Result"), journal(UNIT));
         assertEquals("143", systemd.show(UNIT, "ExecMainStatus"), journal(UNIT));
         systemd.awaitJournal(UNIT, since, "hello-jetty: generation 1 drained");
+        return took;
     }
 
     /**

@@ -28,7 +28,8 @@ import org.testcontainers.utility.MountableFile;
  * container here. What systemd needs from the engine, measured on this machine (Docker 20.10, cgroup v1 with a
  * name=systemd hierarchy): the host's /sys/fs/cgroup mounted read-write, since the engine's own is read-only and
  * systemd must make its init.scope there ("Failed to create compat systemd cgroup ...: Read-only file system");
- * with a private cgroup namespace it fails too ("Failed to create /init.scope control group"). No capability
+ * with a private cgroup namespace it fails too ("Failed to create /init.scope control group"), and
+ * leaves an empty init.scope at the root of the host's hierarchies. No capability
  * beyond the engine's defaults: {@code --privileged} is refused here (the sandbox lacks CAP_SYS_RESOURCE, "unable to
  * apply caps"), and systemd boots to "running" without it. /run and /run/lock are fresh tmpfs, as at a boot.
  */
