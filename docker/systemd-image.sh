@@ -39,7 +39,7 @@ echo "deb $mirror bookworm-backports main" >"$root/etc/apt/sources.list.d/backpo
 mount -t proc proc "$root/proc" # the JVM's $ORIGIN run path and dpkg's scripts read /proc/self
 chroot "$root" apt-get update -q >&2
 DEBIAN_FRONTEND=noninteractive chroot "$root" apt-get install -y -q --no-install-recommends \
-  -t bookworm-backports systemd systemd-sysv >&2
+  -t bookworm-backports systemd systemd-sysv procps >&2 # procps: /bin/kill, dewy.service's ExecReload
 version=$(chroot "$root" dpkg-query -W -f '${Version}' systemd)
 
 # Units that would reach for the host's network, devices, clock, consoles or kernel, or that wait for them.

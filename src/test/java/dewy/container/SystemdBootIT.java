@@ -21,13 +21,15 @@ import org.junit.jupiter.api.Test;
  * dewy under a real systemd (issue 14): systemd 254 from bookworm-backports boots as the container's PID 1
  * ({@link SystemdContainer}), and docker/systemd/dewy-reload.service runs as shipped, as hello.service, over the
  * Jetty example. The only drop-in gives dewy a port on 127.0.0.1 ({@code DEWY_PORT}, which is {@code --port}, so
- * the unit's ExecStart stays as it is) and no core files; /opt/hello/bin/hello runs the Jetty jar. And the Jetty
+ * the unit's ExecStart stays as it is) and no core files; /opt/hello/bin/hello runs the Jetty jar. So does
+ * docker/systemd/dewy.service (Type=notify), as hello-notify.service. And the Jetty
  * example without dewy, as a Type=notify service of its own (issue 11): dev.dewy:dewy-app's sd_notify from JDK 17.
  */
 @ContainerTest
 class SystemdBootIT {
     private static final String UNIT = "hello.service";
-    private static final String DROP_IN = "/etc/systemd/system/hello.service.d/test.conf";
+    /** docker/systemd/dewy.service, the Type=notify unit with ExecReload=/bin/kill -USR1 $MAINPID. */
+    private static final String NOTIFY_UNIT = "hello-notify.service";
     private static final Duration T = Duration.ofSeconds(60);
     private static SystemdContainer systemd;
     private String since;
@@ -35,11 +37,13 @@ class SystemdBootIT {
     @BeforeAll
     static void boot() throws Exception {
         systemd = new SystemdContainer(SystemdContainer.image(System.getProperty("dewy.base.image"))).boot();
-        // The shipped unit, as its comment says to install it, and the server its ExecStart names.
+        // The shipped units, as their comments say to install them, and the server their ExecStart names.
+        systemd.write("/etc/systemd/system/" + NOTIFY_UNIT, Files.readString(Path.of("docker/systemd/dewy.service")),
+                0644);
         systemd.install("/etc/systemd/system/" + UNIT, Files.readString(Path.of("docker/systemd/dewy-reload.service")));
-        // Enabled, as the unit says to install it: multi-user.target then holds it, so systemd keeps an inactive
-        // unit's Result and ExecMainStatus instead of unloading it.
-        systemd.systemctl("enable", UNIT);
+        // Enabled, as the units say: multi-user.target then holds them, so systemd keeps an inactive unit's Result
+        // and ExecMainStatus instead of unloading it.
+        systemd.systemctl("enable", UNIT, NOTIFY_UNIT);
         systemd.write("/opt/hello/bin/hello", "#!/bin/sh\n# The unit's server: the Jetty example (its --config is"
                 + " the unit's placeholder).\nexec java -jar /opt/hello/hello-jetty.jar\n", 0755);
     }
@@ -63,14 +67,18 @@ class SystemdBootIT {
 
     @AfterEach
     void stopUnits() {
-        systemd.run("systemctl", "stop", UNIT, "hello-app.service", "hello-app.socket");
+        systemd.run("systemctl", "stop", UNIT, NOTIFY_UNIT, "hello-app.service", "hello-app.socket");
         systemd.run("systemctl", "reset-failed");
     }
 
     /** The drop-in: the shipped unit on 127.0.0.1:PORT, with {@code more} [Service] lines. */
     private static int install(String more) throws Exception {
+        return install(UNIT, more);
+    }
+
+    private static int install(String unit, String more) throws Exception {
         int port = DockerfileIT.freePort();
-        systemd.install(DROP_IN, "[Service]\n"
+        systemd.install("/etc/systemd/system/" + unit + ".d/test.conf", "[Service]\n"
                 + "# --port: the test's own port on 127.0.0.1, and the shipped ExecStart as it is\n"
                 + "Environment=DEWY_PORT=127.0.0.1:" + port + "=0\n"
                 + "# a watchdog's SIGABRT must not write a core of dewy's JVM\n"
@@ -215,6 +223,31 @@ class SystemdBootIT {
         assertEquals("143", systemd.show(UNIT, "ExecMainStatus"), journal(UNIT));
         systemd.awaitJournal(UNIT, since, "hello-jetty: generation 1 drained");
         return took;
+    }
+
+    /** The Type=notify unit: start waits for READY=1; reload is dewy's USR1 restart, not awaited by systemd. */
+    @Test
+    void theTypeNotifyUnitStartsOnReadyReloadsByKillAndStopsInSuccess() throws Exception {
+        int port = install(NOTIFY_UNIT, "");
+        assertEquals("notify", systemd.show(NOTIFY_UNIT, "Type"), "the shipped unit is in effect");
+        systemd.systemctl("start", NOTIFY_UNIT);
+        assertEquals("serving, generation 1", systemd.show(NOTIFY_UNIT, "StatusText"), journal(NOTIFY_UNIT));
+        long startup = startToActiveMs(NOTIFY_UNIT);
+        assertTrue(startup > 300, "active only after dewy's READY=1: " + startup + " ms");
+        String main = systemd.show(NOTIFY_UNIT, "MainPID");
+        long first = Long.parseLong(hello(port).group(1));
+
+        systemd.systemctl("reload", NOTIFY_UNIT); // /bin/kill -USR1 $MAINPID
+        long second = awaitGeneration(port, 2);
+        assertNotEquals(first, second);
+        DewyContainer.await("STATUS= of generation 2", T,
+                () -> systemd.show(NOTIFY_UNIT, "StatusText").equals("serving, generation 2"));
+        assertEquals(main, systemd.show(NOTIFY_UNIT, "MainPID"), "dewy stays the main process");
+
+        systemd.systemctl("stop", NOTIFY_UNIT);
+        assertEquals("success", systemd.show(NOTIFY_UNIT, "Result"), journal(NOTIFY_UNIT));
+        assertEquals("143", systemd.show(NOTIFY_UNIT, "ExecMainStatus"));
+        systemd.awaitJournal(NOTIFY_UNIT, since, "hello-jetty: generation 2 drained");
     }
 
     /**
