@@ -79,8 +79,13 @@ class DockerfileIT {
     }
 
     static String get(int port) throws IOException, InterruptedException {
-        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/"))
-                .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+        return get(port, "/", Duration.ofSeconds(5));
+    }
+
+    /** GET PATH on 127.0.0.1:PORT within TIMEOUT; it must answer 200. */
+    static String get(int port, String path, Duration timeout) throws IOException, InterruptedException {
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .timeout(timeout).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(200, r.statusCode());
         return r.body();
     }

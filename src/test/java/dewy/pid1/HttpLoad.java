@@ -50,7 +50,7 @@ public final class HttpLoad {
         }
     }
 
-    enum Kind {
+    public enum Kind {
         KEEP_ALIVE, ONE_SHOT, LONG
     }
 
@@ -210,7 +210,7 @@ public final class HttpLoad {
     }
 
     /** Waits until a request was answered by {@code pid} (the body's {@code pid=}). */
-    void awaitServedBy(long pid, Duration timeout) {
+    public void awaitServedBy(long pid, Duration timeout) {
         Dewy.await("a response from pid " + pid, timeout, () -> snapshot().pids().contains(pid));
     }
 
