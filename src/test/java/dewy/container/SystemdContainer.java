@@ -91,10 +91,26 @@ final class SystemdContainer extends GenericContainer<SystemdContainer> {
     SystemdContainer boot() {
         removeLeftover();
         start();
-        ExecResult r = run("timeout", BOOT.toSeconds() + "", "systemctl", "is-system-running", "--wait");
+        // Until systemd has made its private bus socket, systemctl cannot ask it anything: "Failed to connect to bus"
+        // at once (a CI run met it 2 s after the start). Ask again until it answers, within the boot time.
+        long end = System.nanoTime() + BOOT.toNanos();
+        ExecResult r;
+        do {
+            r = run("timeout", BOOT.toSeconds() + "", "systemctl", "is-system-running", "--wait");
+        } while (r.getStderr().contains("Failed to connect to bus") && System.nanoTime() < end && pause());
         assertEquals("running", r.getStdout().strip(), "systemd booted: " + r.getStderr()
                 + run("systemctl", "--failed", "--no-pager").getStdout());
         return this;
+    }
+
+    private static boolean pause() {
+        try {
+            Thread.sleep(200);
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     /** systemd's own shutdown (SIGRTMIN+3), then the container is removed. */
