@@ -64,16 +64,8 @@ final class Server {
 
         Path installDir = Main.installDir();
         ProcFs proc = ProcFs.system();
-        Posix posix;
-        try {
-            posix = Posix.load(installDir);
-        } catch (RuntimeException | LinkageError e) {
-            System.err.println("dewy: cannot bind libc: " + e);
-            return EXIT_INIT_FAILED;
-        }
-        String unblocked = SignalMask.ensureBlocked(posix, proc, env, installDir);
-        if (unblocked != null) {
-            System.err.println("dewy: " + unblocked);
+        Posix posix = SignalMask.bindBlocked(installDir, proc, env);
+        if (posix == null) {
             return EXIT_INIT_FAILED;
         }
 

@@ -22,6 +22,26 @@ public final class SignalMask {
      * Returns null when every thread already blocks the handled signals. Otherwise re-executes the JVM and, since
      * execve only returns on failure, returns why dewy must exit (125).
      */
+    /**
+     * What every mode starts with: libc bound and the handled signals blocked in every thread. Null after one line
+     * on stderr when either fails (the caller exits 125).
+     */
+    public static Posix bindBlocked(Path installDir, ProcFs proc, Map<String, String> env) {
+        Posix posix;
+        try {
+            posix = Posix.load(installDir);
+        } catch (RuntimeException | LinkageError e) {
+            System.err.println("dewy: cannot bind libc: " + e);
+            return null;
+        }
+        String unblocked = ensureBlocked(posix, proc, env, installDir);
+        if (unblocked != null) {
+            System.err.println("dewy: " + unblocked);
+            return null;
+        }
+        return posix;
+    }
+
     public static String ensureBlocked(Posix posix, ProcFs proc, Map<String, String> env, Path installDir) {
         List<ProcFs.Leak> leaks = proc.threadsNotBlocking(Signals.HANDLED);
         if (leaks.isEmpty()) {

@@ -76,16 +76,8 @@ public final class ContainerMode {
             System.err.println("dewy: " + e.getMessage() + " (see 'dewy container --help')");
             return EXIT_USAGE;
         }
-        Posix posix;
-        try {
-            posix = Posix.load(installDir);
-        } catch (RuntimeException | LinkageError e) {
-            System.err.println("dewy: cannot bind libc: " + e);
-            return EXIT_INIT_FAILED;
-        }
-        String unblocked = SignalMask.ensureBlocked(posix, ProcFs.system(), env, installDir);
-        if (unblocked != null) {
-            System.err.println("dewy: " + unblocked);
+        Posix posix = SignalMask.bindBlocked(installDir, ProcFs.system(), env);
+        if (posix == null) {
             return EXIT_INIT_FAILED;
         }
         Log.configure(config.logLevel(), config.logFormat());
